@@ -1,0 +1,60 @@
+"""The Agent protocol: given a prepared workspace and a proxy URL for its cell, make the edits.
+
+An agent never decides success: it runs, times out, and reports what happened; scoring decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+from pytest_hybrid_eval.cells import Cell
+from pytest_hybrid_eval.sandbox.base import Sandbox
+from pytest_hybrid_eval.tasks.model import Task
+
+DUMMY_API_KEY = "sk-hybrid-eval-dummy"
+
+AgentStatus = Literal["ok", "agent_error", "agent_timeout", "not_installed", "backend_error"]
+
+
+@dataclass
+class AgentContext:
+    cell: Cell
+    task: Task
+    workspace: Path
+    base_url: str  # OpenAI base URL for this cell, ending in /v1
+    model: str  # model name the agent asks for (the proxy routes it)
+    timeout_s: float
+    max_turns: int
+    sandbox: Sandbox
+    home: Path  # private HOME / config dir for this run
+    test_timeout_s: float = 60.0
+    api_key: str = DUMMY_API_KEY
+
+
+@dataclass
+class AgentResult:
+    status: AgentStatus
+    version: str = ""
+    reason: str | None = None
+    turns: int = 0
+    duration_s: float = 0.0
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Agent(Protocol):
+    name: str
+
+    def version(self) -> str | None:
+        """Installed version, or None when the agent is not installed."""
+        ...
+
+    def install_hint(self) -> str:
+        """The command that installs this agent."""
+        ...
+
+    def run(self, ctx: AgentContext) -> AgentResult: ...

@@ -1,0 +1,1 @@
+"""The routing proxy, its per-cell usage ledger and the routing strategies."""

@@ -1,0 +1,1 @@
+"""Sandboxes that run untrusted code: protocol, kinds, auto-selection."""

@@ -1,0 +1,48 @@
+"""The Sandbox protocol: run one command with no network, capped resources and no inherited secrets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+LimitHit = Literal["wall", "memory", "cpu", "pids", "output"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_s: float = 60.0
+    memory_mb: int = 1024
+    cpu_s: int = 120
+    pids: int = 256
+    output_bytes: int = 1_000_000
+
+
+@dataclass
+class SandboxResult:
+    exit_code: int | None
+    output_tail: str
+    duration_s: float
+    limit_hit: LimitHit | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def timed_out(self) -> bool:
+        return self.limit_hit == "wall"
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    kind: str
+    isolated: bool
+
+    def run(
+        self,
+        argv: list[str],
+        cwd: Path,
+        limits: Limits,
+        env: dict[str, str] | None = None,
+        allow_loopback: bool = False,
+    ) -> SandboxResult:
+        """Run ``argv`` in ``cwd`` (the only writable place); ``env`` is the *whole* environment."""
+        ...
