@@ -1,0 +1,1 @@
+"""A tiny account service: user records, errors and (to be written) the login flow."""
