@@ -1,0 +1,1 @@
+"""formkit: request handling for a tiny user directory service."""
