@@ -164,8 +164,7 @@ def read_rows(path: Path | str, dedupe: bool = True) -> ReadReport:
         try:
             rows.append(Row.model_validate_json(line))
         except ValidationError as exc:
-            is_last = all(not rest.strip() for rest in lines[i:])
-            if is_last and not lines[-1] == "" and i == len(lines):
+            if i == len(lines):  # the last line has no newline: a write torn by a crash
                 torn = True
                 continue
             err = exc.errors()[0]

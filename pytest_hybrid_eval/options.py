@@ -1,0 +1,70 @@
+"""Command-line options and their ini twins, and how they map onto SweepConfig keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Opt:
+    flag: str
+    help: str
+    key: str | None  # SweepConfig dotted key the value is written to (None: handled specially)
+    kind: str = "str"  # str | csv | ints
+
+
+OPTIONS = [
+    Opt("config", "sweep config YAML (default: ini hybrid_config, else built-in defaults)", None),
+    Opt("agents", "comma-separated agents, e.g. builtin,aider", "agents", "csv"),
+    Opt("strategies", "comma-separated routing strategies, e.g. always-cloud,cascade", "strategies", "csv"),
+    Opt("seeds", "comma-separated seeds, e.g. 42,7,13", "seeds", "ints"),
+    Opt("model", "the local model under test (models.local.name)", "models.local.name"),
+    Opt("cloud-model", "the cloud model (models.cloud.name)", "models.cloud.name"),
+    Opt("backend", "scripted (offline default) or live (the configured model servers)", "backend"),
+    Opt("out", "output directory of the sweep (raw.jsonl, sweep.json, analysis/)", "out_dir"),
+    Opt("sandbox", "auto | bwrap | docker | process", "sandbox.kind"),
+]
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hybrid-eval", "hybrid-eval benchmark sweep")
+    for opt in OPTIONS:
+        group.addoption(f"--hybrid-{opt.flag}", dest=f"hybrid_{opt.flag.replace('-', '_')}", default=None,
+                        metavar="VALUE", help=f"{opt.help} [ini: hybrid_{opt.flag.replace('-', '_')}]")
+        parser.addini(f"hybrid_{opt.flag.replace('-', '_')}", opt.help, default=None)
+    group.addoption("--hybrid-set", dest="hybrid_set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override any config leaf, e.g. models.local.name=qwen3.6 or seeds=[1,2] (repeatable)")
+    parser.addini("hybrid_set", "config overrides applied before --hybrid-set flags", type="linelist", default=[])
+    group.addoption("--hybrid-no-report", dest="hybrid_no_report", action="store_true", default=False,
+                    help="do not run the analysis/report at the end of the sweep")
+
+
+def _convert(opt: Opt, raw: str) -> Any:
+    if opt.kind == "csv":
+        return [x.strip() for x in str(raw).split(",") if x.strip()]
+    if opt.kind == "ints":
+        try:
+            return [int(x) for x in str(raw).split(",") if x.strip()]
+        except ValueError:
+            raise pytest.UsageError(f"--hybrid-{opt.flag} {raw!r}: expected comma-separated integers, e.g. 42,7") from None
+    return raw
+
+
+def read_options(config: pytest.Config) -> tuple[str | None, dict[str, Any], list[str]]:
+    """Return (config path, dotted-key flag values, overrides); flags beat ini values."""
+    values: dict[str, Any] = {}
+    path = None
+    for opt in OPTIONS:
+        name = f"hybrid_{opt.flag.replace('-', '_')}"
+        raw = config.getoption(name) or config.getini(name)
+        if not raw:
+            continue
+        if opt.key is None:
+            path = str(raw)
+        else:
+            values[opt.key] = _convert(opt, raw)
+    overrides = list(config.getini("hybrid_set")) + list(config.getoption("hybrid_set") or [])
+    return path, values, overrides

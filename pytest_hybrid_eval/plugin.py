@@ -1,0 +1,189 @@
+"""pytest glue: options, collection of task.yaml files into cell items, services, rows, summary.
+
+Everything of substance lives in other modules; this file only wires pytest's hooks to them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_hybrid_eval import hookspecs
+from pytest_hybrid_eval.cells import Cell, expand
+from pytest_hybrid_eval.errors import HybridEvalError
+from pytest_hybrid_eval.options import add_options, read_options
+from pytest_hybrid_eval.results import Row
+from pytest_hybrid_eval.tasks.model import TASK_FILE, Task
+
+_TASK_PARTS = {"public", "tests", "hidden", "reference", "decoy"}
+_ROW_KEY = "hybrid_row"
+_STASH: pytest.StashKey[object] = pytest.StashKey()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _session(config: pytest.Config):
+    return config.stash.get(_STASH, None)
+
+
+def _targets_tasks(config: pytest.Config, roots: list[Path]) -> bool:
+    """Does this run collect anything under a task root? (Decides whether to start the proxy.)"""
+    for arg in config.args:
+        p = Path(str(arg).split("::")[0])
+        p = (p if p.is_absolute() else Path(config.invocation_params.dir) / p).resolve()
+        for root in roots:
+            if p.is_relative_to(root) or (root.is_relative_to(p) and root.exists()):
+                return True
+    return False
+
+
+def _resolve_config_path(path: str | None, config: pytest.Config) -> str | None:
+    if not path or Path(path).is_absolute():
+        return path
+    for base in (Path(config.invocation_params.dir), config.rootpath):
+        if (base / path).exists():
+            return str(base / path)
+    return str(Path(config.invocation_params.dir) / path)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    from pytest_hybrid_eval.config import build_config
+
+    path, flags, overrides = read_options(config)
+    try:
+        sweep = build_config(_resolve_config_path(path, config), overrides, flags)
+    except HybridEvalError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    roots = [(Path(r) if Path(r).is_absolute() else config.rootpath / r).resolve() for r in sweep.tasks.roots]
+    if not _targets_tasks(config, roots):
+        return  # this run benchmarks nothing: stay out of the way (no proxy, no heavy imports)
+
+    from pytest_hybrid_eval.session import SweepSession
+
+    try:
+        sess = SweepSession(sweep, config.rootpath, is_controller=not _is_worker(config))
+        families = {t.family for t in sess.tasks.values()}
+    except HybridEvalError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    for name in {*sweep.agents, *sweep.strategies, "puzzles", "refactors", "real_prs", *families}:
+        config.addinivalue_line("markers", f"{_marker(name)}: hybrid-eval cell marker")
+    config.stash[_STASH] = sess
+    if _is_worker(config):
+        sess.proxy_url = config.workerinput["hybrid_proxy_url"]
+        return
+    try:
+        sess.start()
+    except HybridEvalError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.pluginmanager.register(_Controller(sess), "hybrid-eval-controller")
+
+
+class _Controller:
+    """Hooks that only the controller runs: hand the proxy to workers, write rows, print the summary."""
+
+    def __init__(self, sess) -> None:
+        self.sess = sess
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        node.workerinput["hybrid_proxy_url"] = self.sess.proxy_url
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        payload = next((v for k, v in report.user_properties if k == _ROW_KEY), None)
+        if payload is None:
+            return
+        row = Row.model_validate_json(payload)
+        self.sess.write_row(row)
+        self.sess_config.hook.pytest_hybrid_row_written(row=row, path=self.sess.writer.path)
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.sess_config = session.config
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+        from pytest_hybrid_eval.summary import write_summary
+
+        write_summary(terminalreporter, self.sess, report=not config.getoption("hybrid_no_report"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    sess = _session(config)
+    if sess is not None:
+        sess.stop()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Never collect a task's own files (its visible/hidden tests, reference) as ordinary tests."""
+    if collection_path.name in _TASK_PARTS and (collection_path.parent / TASK_FILE).is_file():
+        return True
+    return None
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    sess = _session(parent.config)
+    if sess is None or file_path.name != TASK_FILE or not sess.owns(file_path):
+        return None
+    return TaskFile.from_parent(parent, path=file_path)
+
+
+def _marker(name: str) -> str:
+    return name.replace("-", "_")
+
+
+class TaskFile(pytest.File):
+    def collect(self):
+        sess = _session(self.config)
+        task = next((t for t in sess.tasks.values() if t.root == self.path.parent.resolve()), None)
+        if task is None or not sess.selected(task):
+            return
+        cfg = sess.config
+        for cell in expand(task.id, cfg.agents, cfg.strategies, cfg.seeds):
+            item = CellItem.from_parent(self, name=cell.item_name, cell=cell, task=task)
+            for m in (task.task_class, task.family, cell.agent, cell.strategy):
+                item.add_marker(_marker(m))
+            yield item
+
+
+class CellFailed(Exception):
+    def __init__(self, row: Row) -> None:
+        super().__init__(row.cell_id)
+        self.row = row
+
+
+class CellItem(pytest.Item):
+    def __init__(self, *, cell: Cell, task: Task, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.task = task
+
+    def runtest(self) -> None:
+        from pytest_hybrid_eval.execute import run_cell
+
+        row = run_cell(self.cell, self.task, _session(self.config).runtime)
+        self.user_properties.append((_ROW_KEY, row.model_dump_json()))
+        if not row.passed:
+            raise CellFailed(row)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CellFailed):
+            r = excinfo.value.row
+            what = "failed" if r.error == "none" else f"error: {r.error}"
+            reason = f" — {r.reason}" if r.reason else ""
+            return f"cell {r.cell_id} {what}: {r.tests_passed}/{r.tests_total} tests passed{reason}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"cell {self.cell.id}"

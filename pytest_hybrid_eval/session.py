@@ -1,0 +1,152 @@
+"""The state of one pytest run that benchmarks: config, tasks, services, the row writer, the rows.
+
+The controller (the only process under `-n 0`, the xdist master otherwise) owns the proxy, the scripted
+backend and raw.jsonl; workers only build what they need to run cells and hand rows back in reports.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+
+from pytest_hybrid_eval import __version__
+from pytest_hybrid_eval.agents.registry import agent_names
+from pytest_hybrid_eval.config import SweepConfig
+from pytest_hybrid_eval.datafiles import data_dir, sha256_file
+from pytest_hybrid_eval.env import git_sha, hardware_ref, manifest
+from pytest_hybrid_eval.errors import ConfigError, HybridEvalError
+from pytest_hybrid_eval.execute import CellRuntime
+from pytest_hybrid_eval.pricing import load_table
+from pytest_hybrid_eval.results import Provenance, Row, RowWriter
+from pytest_hybrid_eval.routing.strategies import strategy_names
+from pytest_hybrid_eval.tasks.model import Task, discover_tasks
+
+
+class SweepSession:
+    def __init__(self, config: SweepConfig, rootdir: Path, is_controller: bool) -> None:
+        self.config = config
+        self.rootdir = rootdir
+        self.is_controller = is_controller
+        self.out_dir = config.resolved_out_dir(rootdir)
+        self.roots = [(Path(r) if Path(r).is_absolute() else rootdir / r).resolve() for r in config.tasks.roots]
+        self.rows: list[Row] = []
+        self.services = None
+        self.proxy_url: str | None = None
+        self.writer: RowWriter | None = None
+        self.sweep_started = datetime.now(UTC)
+        self._check_names()
+        self.pricing = load_table(config.pricing.table)
+        for scenario in {config.pricing.primary, *config.pricing.scenarios}:
+            self.pricing.scenario(scenario)
+
+    def _check_names(self) -> None:
+        valid_agents, valid_strategies = agent_names(), strategy_names()
+        for a in self.config.agents:
+            if a not in valid_agents:
+                raise ConfigError(f"unknown agent {a!r}; valid agents: {', '.join(valid_agents)}")
+        for s in self.config.strategies:
+            if s not in valid_strategies:
+                raise ConfigError(f"unknown strategy {s!r}; valid strategies: {', '.join(valid_strategies)}")
+
+    # -- tasks ----------------------------------------------------------------------------------------------
+    @cached_property
+    def tasks(self) -> dict[str, Task]:
+        return {t.id: t for t in discover_tasks(self.roots)}
+
+    def selected(self, task: Task) -> bool:
+        sel = self.config.tasks
+        return ((not sel.classes or task.task_class in sel.classes)
+                and (not sel.families or task.family in sel.families)
+                and (not sel.ids or task.id in sel.ids))
+
+    def owns(self, path: Path) -> bool:
+        """A task.yaml under one of the configured task roots is a cell file of this sweep."""
+        path = path.resolve()
+        return any(path.is_relative_to(r) for r in self.roots)
+
+    # -- controller services ------------------------------------------------------------------------------
+    def start(self) -> None:
+        from pytest_hybrid_eval.routing.service import start_services
+
+        factory = None
+        if self.config.backend == "scripted":
+            from pytest_hybrid_eval.backends.scripted import create_scripted_app
+
+            tasks = self.tasks
+            factory = lambda: create_scripted_app(self.config, tasks)  # noqa: E731
+        self.services = start_services(self.config, factory)
+        self.proxy_url = self.services.proxy_url
+        self._write_sweep_json()
+        self.writer = RowWriter(self.out_dir / "raw.jsonl")
+
+    def stop(self) -> None:
+        if self.services is not None:
+            self.services.stop()
+            self.services = None
+
+    def _write_sweep_json(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / "sweep.json"
+        sha = self.config.sha256()
+        if path.exists() and (self.out_dir / "raw.jsonl").exists():
+            try:
+                old = json.loads(path.read_text()).get("config_sha")
+            except (OSError, ValueError):
+                old = None
+            if old and old != sha:
+                raise HybridEvalError(
+                    f"{self.out_dir} holds a sweep with config sha {old[:12]}, this run has {sha[:12]}; "
+                    "pass --hybrid-out DIR (or --hybrid-set name=NEW) to start a fresh sweep directory"
+                )
+        payload = {
+            "config_sha": sha,
+            "config": self.config.model_dump(mode="json"),
+            "pricing_table": self.pricing.path.name,
+            "pricing_sha": self.pricing.sha256,
+            "package_version": __version__,
+            "git_sha": git_sha(self.rootdir),
+            "started_at": self.sweep_started.isoformat(),
+            "argv": sys.argv,
+            "tasks": sorted(t for t, task in self.tasks.items() if self.selected(task)),
+            "manifest": manifest(self.config, probe_backends=False),
+        }
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    def write_row(self, row: Row) -> None:
+        assert self.writer is not None, "only the controller writes rows"
+        self.writer.append(row)
+        self.rows.append(row)
+
+    # -- per-process runtime for cells ---------------------------------------------------------------------
+    @cached_property
+    def runtime(self) -> CellRuntime:
+        from pytest_hybrid_eval.sandbox.select import make_sandbox
+
+        if not self.proxy_url:
+            raise HybridEvalError("the routing proxy is not running in this process; run pytest on the task roots")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sandbox = make_sandbox(self.config.sandbox, hide=[*self.roots, Path.home()])
+        self.sandbox_warnings = [str(w.message) for w in caught]
+        cfg = self.config
+        backend_kind = lambda m: "scripted" if cfg.backend == "scripted" else m.backend  # noqa: E731
+        router_sha = ""
+        try:
+            router_sha = sha256_file(data_dir("router") / "VERSION")
+        except (FileNotFoundError, OSError):
+            router_sha = ""
+        prov = Provenance(
+            config_sha=cfg.sha256(), pricing_sha=self.pricing.sha256, router_data_sha=router_sha,
+            backend=cfg.backend, local_model=cfg.models.local.name, cloud_model=cfg.models.cloud.name,
+            local_backend=backend_kind(cfg.models.local), cloud_backend=backend_kind(cfg.models.cloud),
+            sandbox_kind=sandbox.kind, sandbox_isolated=sandbox.isolated, package_version=__version__,
+            git_sha=git_sha(self.rootdir), hardware_ref=hardware_ref(), python=sys.version.split()[0],
+        )
+        return CellRuntime(config=cfg, proxy_url=self.proxy_url, sandbox=sandbox, provenance=prov,
+                           evidence_dir=self.out_dir / "evidence")
