@@ -1,0 +1,1 @@
+"""Room bookings for a small guest house."""
