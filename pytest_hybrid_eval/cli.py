@@ -1,0 +1,185 @@
+"""`hybrid-eval`: the commands around a sweep (inspect config, validate tasks, analyze, serve the proxy).
+
+User errors print one line and exit 2; nothing here prints a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pytest_hybrid_eval.errors import HybridEvalError
+
+DEFAULT_CONFIG = "bench_suites/configs/smoke.yaml"
+
+
+def _config(args: argparse.Namespace):
+    from pytest_hybrid_eval.config import build_config
+
+    path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None)
+    return build_config(path, args.set or [])
+
+
+def cmd_show_config(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    print(json.dumps(cfg.model_dump(mode="json"), indent=2, sort_keys=True))
+    print(f"sha256: {cfg.sha256()}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from pytest_hybrid_eval.config import SweepConfig
+
+    print(json.dumps(SweepConfig.model_json_schema(), indent=2, sort_keys=True))
+    return 0
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    from pytest_hybrid_eval.env import manifest
+
+    print(json.dumps(manifest(_config(args)), indent=2, sort_keys=True))
+    return 0
+
+
+def _tasks(args: argparse.Namespace):
+    from pytest_hybrid_eval.tasks.model import discover_tasks
+
+    roots = args.roots or _config(args).tasks.roots
+    return discover_tasks([Path(r) for r in roots])
+
+
+def cmd_tasks_list(args: argparse.Namespace) -> int:
+    tasks = _tasks(args)
+    print(f"{'class':<10} {'family':<8} {'id':<28} {'difficulty':<10} {'visible':>7} {'hidden':>6}")
+    for t in tasks:
+        vis = len(list(t.tests_dir.glob("test_*.py"))) if t.tests_dir.is_dir() else 0
+        hid = len(list(t.hidden_dir.glob("test_*.py"))) if t.hidden_dir.is_dir() else 0
+        print(f"{t.task_class:<10} {t.family:<8} {t.id:<28} {t.difficulty:<10} {vis:>7} {hid:>6}")
+    print(f"{len(tasks)} tasks (visible/hidden = test files)")
+    return 0
+
+
+def cmd_tasks_validate(args: argparse.Namespace) -> int:
+    from pytest_hybrid_eval.sandbox.select import make_sandbox
+    from pytest_hybrid_eval.tasks.validate import validate_task
+
+    cfg = _config(args)
+    tasks = _tasks(args)
+    sandbox = make_sandbox(cfg.sandbox, hide=[])
+    bad = 0
+    for t in tasks:
+        problems = validate_task(t, sandbox)
+        status = "ok" if not problems else "FAIL"
+        print(f"{status:<4} {t.task_class}/{t.id}")
+        for p in problems:
+            print(f"     - {p}")
+        bad += bool(problems)
+    print(f"{len(tasks) - bad}/{len(tasks)} tasks valid (sandbox: {sandbox.kind})")
+    return 1 if bad or not tasks else 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from pytest_hybrid_eval.analysis import analyze
+
+    out = analyze(Path(args.dir), by=args.by or None)
+    print(f"analysis written to {out}")
+    for name in sorted(p.name for p in Path(out).iterdir()):
+        print(f"  {name}")
+    return 0
+
+
+def cmd_power(args: argparse.Namespace) -> int:
+    from pytest_hybrid_eval.stats import power_tasks
+
+    n = power_tasks(args.baseline, args.delta, alpha=args.alpha, power=args.power,
+                    paired_correlation=args.paired_correlation)
+    print(f"to detect {args.baseline:.0%} -> {args.baseline - args.delta:.0%} at power {args.power:.0%}, "
+          f"alpha {args.alpha}: {n} paired (task, seed) cells per strategy")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from pytest_hybrid_eval.routing.service import start_services
+
+    overrides = list(args.set or [])
+    if args.local_url:
+        overrides += [f"models.local.base_url={args.local_url}", "backend=live"]
+    if args.cloud_url:
+        overrides += [f"models.cloud.base_url={args.cloud_url}", "backend=live"]
+    args.set = overrides
+    cfg = _config(args)
+    factory = None
+    if cfg.backend == "scripted":
+        from pytest_hybrid_eval.backends.scripted import create_scripted_app
+
+        factory = lambda: create_scripted_app(cfg, {})  # noqa: E731
+    services = start_services(cfg, factory)
+    print(f"hybrid-eval proxy ({cfg.backend} backends) — point your agent at:")
+    print(f"  {services.proxy_url}/{args.strategy}/v1   (model name is ignored; suffix !local or !cloud forces a tier)")
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    services.stop()
+    print("proxy stopped")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hybrid-eval", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("--config", help=f"sweep config YAML (default: {DEFAULT_CONFIG} when present)")
+        sp.add_argument("--set", "--hybrid-set", action="append", metavar="KEY=VALUE", help="override a config leaf")
+        return sp
+
+    with_config(sub.add_parser("show-config", help="print the merged config and its sha256")).set_defaults(fn=cmd_show_config)
+    sub.add_parser("schema", help="print the config's JSON schema").set_defaults(fn=cmd_schema)
+    with_config(sub.add_parser("env", help="print the hardware/software manifest")).set_defaults(fn=cmd_env)
+
+    tasks = sub.add_parser("tasks", help="list or validate the task suite")
+    tsub = tasks.add_subparsers(dest="tcmd", required=True)
+    for name, fn, text in (("list", cmd_tasks_list, "print the suite as a table"),
+                           ("validate", cmd_tasks_validate, "prove each reference passes and each start fails")):
+        sp = with_config(tsub.add_parser(name, help=text))
+        sp.add_argument("roots", nargs="*", help="task roots (default: the config's tasks.roots)")
+        sp.set_defaults(fn=fn)
+
+    an = sub.add_parser("analyze", help="aggregate, intervals, comparisons, decision matrix, charts, report")
+    an.add_argument("dir", help="a sweep dir (with raw.jsonl), a raw.jsonl, or a folder of sweeps")
+    an.add_argument("--by", action="append", help="extra grouping column (repeatable)")
+    an.set_defaults(fn=cmd_analyze)
+
+    pw = sub.add_parser("power", help="how many paired cells detect a pass-rate difference")
+    pw.add_argument("--baseline", type=float, required=True)
+    pw.add_argument("--delta", type=float, required=True)
+    pw.add_argument("--alpha", type=float, default=0.05)
+    pw.add_argument("--power", type=float, default=0.8)
+    pw.add_argument("--paired-correlation", type=float, default=0.0)
+    pw.set_defaults(fn=cmd_power)
+
+    sv = with_config(sub.add_parser("serve", help="run the routing proxy standalone (Ctrl-C stops it)"))
+    sv.add_argument("--strategy", default="always-local")
+    sv.add_argument("--local-url", help="OpenAI-compatible base URL of the local model (switches to live)")
+    sv.add_argument("--cloud-url", help="OpenAI-compatible base URL of the cloud model (switches to live)")
+    sv.set_defaults(fn=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except HybridEvalError as exc:
+        print(f"hybrid-eval: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
