@@ -70,7 +70,9 @@ class PricingTable(BaseModel):
                 )
         for alias, target in self.aliases.items():
             if target not in self.scenarios:
-                raise ValueError(f"aliases.{alias}: scenario {target!r} is not defined; add it under 'scenarios'")
+                raise ValueError(
+                    f"aliases.{alias}: scenario {target!r} is not defined; add it under 'scenarios'"
+                )
         if self.unit != "per_1M_tokens":
             raise ValueError("unit: only 'per_1M_tokens' is supported; convert prices to USD per 1M tokens")
         return self
@@ -115,7 +117,9 @@ class PricingTable(BaseModel):
 def cost_from_counts(prompt: float, completion: float, cached: float, price: ModelPrice) -> float:
     """The billing formula, shared by the scalar path and the vectorised analysis path."""
     cached = min(max(cached, 0), prompt)
-    return ((prompt - cached) * price.input + cached * price.cache_read + completion * price.output) / PER_TOKENS
+    return (
+        (prompt - cached) * price.input + cached * price.cache_read + completion * price.output
+    ) / PER_TOKENS
 
 
 def _resolve_path(name_or_path: str | Path) -> Path:

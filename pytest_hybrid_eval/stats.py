@@ -9,8 +9,13 @@ generator seeded by a stable hash of its key, so adding a group never moves anot
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 from scipy import stats as _st
 
 # --------------------------------------------------------------------------- intervals for one proportion
@@ -113,3 +118,329 @@ def power_tasks(
     pairs = z * z * var_d / (delta * delta)
     pairs *= 1 + (seeds_per_task - 1) * icc
     return max(1, math.ceil(pairs / seeds_per_task))
+
+
+def wilson_many(k: np.ndarray, n: np.ndarray, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised Wilson score interval (same formula scipy uses); n = 0 gives (0, 1).
+
+    The analysis computes thousands of cell intervals, and a scipy call per cell would dominate its run time.
+    """
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    z = float(_st.norm.ppf(1 - (1 - conf) / 2))
+    nn = np.where(n > 0, n, 1.0)  # placeholder denominator; n = 0 rows are overwritten below
+    p = k / nn
+    denom = 1 + z * z / nn
+    centre = (p + z * z / (2 * nn)) / denom
+    half = z * np.sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom
+    lo = np.where((n > 0) & (k > 0), np.clip(centre - half, 0, 1), 0.0)
+    hi = np.where((n > 0) & (k < n), np.clip(centre + half, 0, 1), 1.0)
+    return lo, hi
+
+
+# --------------------------------------------------------------------------- per-group generators
+
+
+def _key_text(key: Hashable) -> str:
+    parts = key if isinstance(key, tuple) else (key,)
+    return "\x1f".join(str(p) for p in parts)
+
+
+def group_rng(key: Hashable, base_seed: int = 8_2024) -> np.random.Generator:
+    """A generator that depends only on ``key`` (and the base seed), never on which other groups exist.
+
+    The seed project drew every cell from one shared generator, so adding a cell moved all the others'
+    intervals; hashing the key (SHA-256, not Python's salted ``hash``) keeps each group reproducible alone.
+    """
+    digest = hashlib.sha256(_key_text(key).encode("utf-8")).digest()
+    return np.random.default_rng([base_seed, int.from_bytes(digest[:8], "little")])
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+@dataclass(frozen=True)
+class BootResult:
+    """A bootstrap estimate with its percentile interval; ``n_clusters`` = tasks actually resampled."""
+
+    estimate: float
+    lo: float
+    hi: float
+    se: float
+    n_clusters: int
+    n_units: int
+    n_resamples: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "estimate": self.estimate,
+            "lo": self.lo,
+            "hi": self.hi,
+            "se": self.se,
+            "n_clusters": self.n_clusters,
+            "n_units": self.n_units,
+            "n_resamples": self.n_resamples,
+        }
+
+
+_MAX_LEVELS = 12
+_CHUNK_CELLS = 4_000_000
+
+
+def _units(
+    values: np.ndarray, clusters: np.ndarray, nested: np.ndarray | None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per cluster: the sum and row count of each nested unit (a task's seeds)."""
+    c_codes, _ = pd.factorize(clusters, sort=True)
+    n_codes = np.zeros(len(values), dtype=np.int64) if nested is None else pd.factorize(nested, sort=True)[0]
+    frame = pd.DataFrame({"c": c_codes, "u": n_codes, "v": values})
+    agg = frame.groupby(["c", "u"], sort=True)["v"].agg(["sum", "count"])
+    sums: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    for _, part in agg.groupby(level=0, sort=True):
+        sums.append(part["sum"].to_numpy(dtype=float))
+        counts.append(part["count"].to_numpy(dtype=float))
+    return sums, counts
+
+
+def _resample_means(
+    sums: list[np.ndarray], counts: list[np.ndarray], n_resamples: int, rng: np.random.Generator, nested: bool
+) -> np.ndarray:
+    """Two-stage resampled means: tasks with replacement, then units within each drawn task.
+
+    A task drawn m times contributes m independent second-stage resamples of its S units. When every unit
+    has the same row count and the unit values take few levels (pass/fail, a paired difference in
+    {−1, 0, 1}), the second stage is drawn exactly as a multinomial over levels — a chain of binomials with
+    n = m·S — so the cost is O(resamples × tasks) instead of O(resamples × rows). Otherwise unit indices
+    are drawn explicitly, in chunks that bound memory.
+    """
+    t = len(sums)
+    sizes = np.array([len(s) for s in sums], dtype=np.int64)
+    mult = rng.multinomial(t, np.full(t, 1.0 / t), size=n_resamples)  # (B, T) times each task is drawn
+    if not nested or sizes.max() == 1:
+        tot_s = np.array([s.sum() for s in sums])
+        tot_c = np.array([c.sum() for c in counts])
+        return (mult @ tot_s) / (mult @ tot_c)
+    all_counts = np.concatenate(counts)
+    unit_means = np.concatenate(sums) / all_counts
+    levels = np.unique(unit_means)
+    if np.all(all_counts == all_counts[0]) and len(levels) <= _MAX_LEVELS:
+        probs = np.zeros((t, len(levels)))
+        for i, s in enumerate(sums):
+            idx = np.searchsorted(levels, s / counts[i])
+            np.add.at(probs[i], idx, 1.0 / len(s))
+        remaining = mult * sizes[None, :]  # draws still to place, per (resample, task)
+        left_p = np.ones(t)
+        num = np.zeros(n_resamples)
+        for li in range(len(levels) - 1):
+            p = np.clip(probs[:, li] / np.where(left_p > 0, left_p, 1), 0, 1)
+            draw = rng.binomial(remaining, p[None, :])
+            num += levels[li] * draw.sum(axis=1)
+            remaining = remaining - draw
+            left_p = left_p - probs[:, li]
+        num += levels[-1] * remaining.sum(axis=1)
+        return num / (mult @ sizes)
+    return _explicit_second_stage(sums, counts, mult, rng)
+
+
+def _explicit_second_stage(
+    sums: list[np.ndarray], counts: list[np.ndarray], mult: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    n_resamples, t = mult.shape
+    sizes = np.array([len(s) for s in sums], dtype=np.int64)
+    smax = int(sizes.max())
+    pad_s = np.zeros((t, smax))
+    pad_c = np.zeros((t, smax))
+    for i in range(t):
+        pad_s[i, : sizes[i]] = sums[i]
+        pad_c[i, : sizes[i]] = counts[i]
+    # expand task multiplicities into a flat list of drawn tasks per resample (at most T per resample)
+    out = np.empty(n_resamples)
+    step = max(1, _CHUNK_CELLS // max(1, t * smax))
+    for start in range(0, n_resamples, step):
+        m = mult[start : start + step]
+        b = m.shape[0]
+        drawn = np.repeat(np.tile(np.arange(t), b), m.ravel())  # task ids, grouped by resample
+        owner = np.repeat(np.repeat(np.arange(b), t), m.ravel())
+        j = (rng.random((len(drawn), smax)) * sizes[drawn][:, None]).astype(np.int64)
+        mask = np.arange(smax)[None, :] < sizes[drawn][:, None]
+        num = np.where(mask, pad_s[drawn[:, None], j], 0.0).sum(axis=1)
+        den = np.where(mask, pad_c[drawn[:, None], j], 0.0).sum(axis=1)
+        out[start : start + b] = np.bincount(owner, num, b) / np.bincount(owner, den, b)
+    return out
+
+
+def _summarise(draws: np.ndarray, estimate: float, conf: float, n_clusters: int, n_units: int) -> BootResult:
+    alpha = 1 - conf
+    lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
+    return BootResult(
+        estimate=float(estimate),
+        lo=float(lo),
+        hi=float(hi),
+        se=float(np.std(draws, ddof=1)) if len(draws) > 1 else 0.0,
+        n_clusters=n_clusters,
+        n_units=n_units,
+        n_resamples=len(draws),
+    )
+
+
+def cluster_bootstrap(
+    df: pd.DataFrame,
+    cluster: str = "task_id",
+    nested: str | None = "seed",
+    stat: str | Callable[[pd.DataFrame], float] = "passed",
+    n_resamples: int = 10_000,
+    rng: np.random.Generator | None = None,
+    conf: float = 0.95,
+    key: Hashable = "",
+) -> BootResult:
+    """Percentile interval of a pooled statistic, resampling tasks with replacement, then seeds within each.
+
+    ``stat`` is a column name (its row mean, computed vectorised) or a function of a resampled frame (a
+    slow per-resample loop, for statistics that are not a mean). Without ``rng`` the generator comes from
+    ``group_rng(key)``. Tasks are the unit of generalisation; treating rows as independent would pretend
+    that three seeds of one task are three tasks.
+    """
+    if df.empty:
+        raise ValueError("cluster_bootstrap needs at least one row")
+    rng = rng if rng is not None else group_rng(key)
+    clusters = df[cluster].to_numpy()
+    nest = None if nested is None else df[nested].to_numpy()
+    n_clusters = int(pd.Series(clusters).nunique())
+    n_units = int(df.groupby([cluster] + ([nested] if nested else []), dropna=False).ngroups)
+    if isinstance(stat, str):
+        values = df[stat].to_numpy(dtype=float)
+        sums, counts = _units(values, clusters, nest)
+        draws = _resample_means(sums, counts, n_resamples, rng, nested is not None)
+        return _summarise(draws, float(values.mean()), conf, n_clusters, n_units)
+    return _callable_bootstrap(df, cluster, nested, stat, n_resamples, rng, conf, n_clusters, n_units)
+
+
+def _callable_bootstrap(
+    df: pd.DataFrame,
+    cluster: str,
+    nested: str | None,
+    stat: Callable[[pd.DataFrame], float],
+    n_resamples: int,
+    rng: np.random.Generator,
+    conf: float,
+    n_clusters: int,
+    n_units: int,
+) -> BootResult:
+    by_task = {k: g for k, g in df.groupby(cluster, sort=True)}
+    keys = list(by_task)
+    draws = np.empty(n_resamples)
+    for b in range(n_resamples):
+        parts = []
+        for k in rng.choice(len(keys), size=len(keys), replace=True):
+            g = by_task[keys[k]]
+            if nested is not None:
+                seeds = g[nested].unique()
+                picked = rng.choice(seeds, size=len(seeds), replace=True)
+                g = pd.concat([g[g[nested] == s] for s in picked])
+            parts.append(g)
+        draws[b] = stat(pd.concat(parts))
+    return _summarise(draws, stat(df), conf, n_clusters, n_units)
+
+
+def naive_bootstrap(
+    values: np.ndarray, n_resamples: int = 10_000, rng: np.random.Generator | None = None, conf: float = 0.95
+) -> BootResult:
+    """Row-level bootstrap of a mean, treating rows as independent (kept for contrast with the cluster one)."""
+    v = np.asarray(values, dtype=float)
+    rng = rng if rng is not None else group_rng("naive")
+    counts = rng.multinomial(len(v), np.full(len(v), 1.0 / len(v)), size=n_resamples)
+    return _summarise(counts @ v / len(v), float(v.mean()), conf, len(v), len(v))
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """Strategy A minus strategy B on shared (task, seed) pairs."""
+
+    a: str
+    b: str
+    n_pairs: int
+    rate_a: float
+    rate_b: float
+    diff: BootResult
+    a_only: int  # pairs where A passed and B failed (McNemar's b)
+    b_only: int  # pairs where B passed and A failed (McNemar's c)
+    mcnemar_p: float
+    p_boot: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "n_pairs": self.n_pairs,
+            "rate_a": self.rate_a,
+            "rate_b": self.rate_b,
+            "diff": self.diff.as_dict(),
+            "a_only": self.a_only,
+            "b_only": self.b_only,
+            "mcnemar_p": self.mcnemar_p,
+            "p_boot": self.p_boot,
+        }
+
+
+def paired_bootstrap(
+    df: pd.DataFrame,
+    a: str,
+    b: str,
+    by: str = "strategy",
+    value: str = "passed",
+    pair_on: tuple[str, ...] = ("task_id", "seed"),
+    cluster: str = "task_id",
+    n_resamples: int = 10_000,
+    rng: np.random.Generator | None = None,
+    conf: float = 0.95,
+) -> PairedResult:
+    """Paired comparison of ``a`` vs ``b`` (values of column ``by``) on the pairs both ran.
+
+    The difference of pass rates is bootstrapped over tasks with the remaining pair keys nested inside,
+    and the exact McNemar test is run on the discordant pairs. Pairs only one side ran are left out, so a
+    strategy that crashed on hard tasks is not compared on easier ones only (its error rows are failures).
+    """
+    if cluster not in pair_on:
+        raise ValueError("cluster must be one of the pair keys")
+    cols = list(pair_on)
+    sub = df[df[by].isin([a, b])]
+    wide = sub.pivot_table(index=cols, columns=by, values=value, aggfunc="mean", dropna=False)
+    if a not in wide.columns or b not in wide.columns:
+        raise ValueError(f"no rows for {a!r} or {b!r}")
+    wide = wide[[a, b]].dropna().reset_index()
+    if wide.empty:
+        raise ValueError(f"{a!r} and {b!r} share no (task, seed) pairs")
+    xa = wide[a].to_numpy(dtype=float)
+    xb = wide[b].to_numpy(dtype=float)
+    wide["_d"] = xa - xb
+    inner = [c for c in cols if c != cluster]
+    if inner:
+        wide["_u"] = wide[inner].astype(str).agg("|".join, axis=1) if len(inner) > 1 else wide[inner[0]]
+    rng = rng if rng is not None else group_rng(("paired", a, b))
+    res = cluster_bootstrap(
+        wide,
+        cluster=cluster,
+        nested="_u" if inner else None,
+        stat="_d",
+        n_resamples=n_resamples,
+        rng=rng,
+        conf=conf,
+    )
+    a_only = int(((xa == 1) & (xb == 0)).sum())
+    b_only = int(((xa == 0) & (xb == 1)).sum())
+    # bootstrap p-value from the normal approximation of the resampled differences (reported, not decisive)
+    z = res.estimate / res.se if res.se > 0 else (0.0 if res.estimate == 0 else math.inf)
+    p_boot = float(2 * _st.norm.sf(abs(z))) if math.isfinite(z) else 0.0
+    return PairedResult(
+        a=a,
+        b=b,
+        n_pairs=len(wide),
+        rate_a=float(xa.mean()),
+        rate_b=float(xb.mean()),
+        diff=res,
+        a_only=a_only,
+        b_only=b_only,
+        mcnemar_p=mcnemar_exact(a_only, b_only),
+        p_boot=p_boot,
+    )

@@ -25,11 +25,33 @@ EXPECTED = {
 
 def _row(cloud: TokenCounts, local: TokenCounts, records: list[CallRecord] | None = None) -> Row:
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    prov = Provenance(config_sha="c", pricing_sha="p", backend="scripted", local_model="l", cloud_model="c",
-                      local_backend="x", cloud_backend="y", package_version="0")
-    return Row(sweep="s", cell_id="c1", task_id="t", task_class="A", family="f", difficulty="easy", agent="a",
-               strategy="always-cloud", seed=1, passed=True, tokens=RowTokens(local=local, cloud=cloud),
-               calls=RowCalls(records=records or []), provenance=prov, started_at=now, finished_at=now)
+    prov = Provenance(
+        config_sha="c",
+        pricing_sha="p",
+        backend="scripted",
+        local_model="l",
+        cloud_model="c",
+        local_backend="x",
+        cloud_backend="y",
+        package_version="0",
+    )
+    return Row(
+        sweep="s",
+        cell_id="c1",
+        task_id="t",
+        task_class="A",
+        family="f",
+        difficulty="easy",
+        agent="a",
+        strategy="always-cloud",
+        seed=1,
+        passed=True,
+        tokens=RowTokens(local=local, cloud=cloud),
+        calls=RowCalls(records=records or []),
+        provenance=prov,
+        started_at=now,
+        finished_at=now,
+    )
 
 
 def test_table_has_the_six_models_scenarios_and_aliases() -> None:
