@@ -1,0 +1,143 @@
+"""How the scripted backend speaks to each agent: "write these files" and "I am done", in its own format.
+
+A real agent CLI only acts on replies in the format it parses (aider's edit blocks, cline's tool calls,
+mini-swe-agent's bash blocks, …). Each agent adapter registers a `Dialect` under its agent name so the
+scripted backend can drive that agent offline. Unknown agents get `PlainDialect`: files as markdown,
+which any human-facing client can at least display.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any, Protocol, runtime_checkable
+
+Message = dict[str, Any]
+
+__all__ = [
+    "Dialect",
+    "PlainDialect",
+    "dialect_names",
+    "fence_for",
+    "get_dialect",
+    "language_for",
+    "message_text",
+    "register_dialect",
+]
+
+
+@runtime_checkable
+class Dialect(Protocol):
+    """One agent's reply format, as seen by a model that wants to write ``files``."""
+
+    def reply(self, messages: list[Message], tools: list[dict[str, Any]], files: dict[str, str],
+              workspace_hint: str | None) -> Message:
+        """An OpenAI assistant message (``content`` and/or ``tool_calls``) that writes ``files``.
+
+        ``files`` maps workspace-relative paths to full contents. ``workspace_hint`` is the agent's
+        workspace directory when the caller knows it (header ``X-Hybrid-Workspace``), for dialects whose
+        tools want absolute paths; otherwise None and the dialect may read it from the conversation.
+        """
+        ...
+
+    def is_done(self, messages: list[Message]) -> bool:
+        """True when the conversation shows the files were already written (time to say "done")."""
+        ...
+
+    def done_message(self, messages: list[Message]) -> Message:
+        """The assistant message with which this agent recognises that the model has finished."""
+        ...
+
+
+_DIALECTS: dict[str, Dialect] = {}
+_autoloaded = False
+
+
+def register_dialect(agent_name: str, dialect: Dialect) -> None:
+    """Register (or replace) the dialect of ``agent_name``; adapters call this at import time."""
+    if not isinstance(dialect, Dialect):
+        raise TypeError(f"{dialect!r} does not implement reply/is_done/done_message")
+    _DIALECTS[agent_name] = dialect
+
+
+def _autoload(agent_name: str) -> None:
+    """Import the modules that register dialects, so lookup does not depend on import order.
+
+    The agent registry imports every built-in adapter; an adapter module named after the agent
+    (``mini-swe-agent`` -> ``agents/mini_swe_agent.py``) is tried too for adapters added later.
+    """
+    global _autoloaded
+    if not _autoloaded:
+        _autoloaded = True
+        importlib.import_module("pytest_hybrid_eval.agents.registry")
+    if agent_name in _DIALECTS or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", agent_name):
+        return
+    module = f"pytest_hybrid_eval.agents.{agent_name.replace('-', '_')}"
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+
+
+def get_dialect(agent_name: str | None) -> Dialect | None:
+    """The dialect registered for ``agent_name``, or None (callers then fall back to `PlainDialect`)."""
+    if not agent_name:
+        return None
+    if agent_name not in _DIALECTS:
+        _autoload(agent_name)
+    return _DIALECTS.get(agent_name)
+
+
+def dialect_names() -> list[str]:
+    _autoload("")
+    return sorted(_DIALECTS)
+
+
+# -- helpers shared by dialects ---------------------------------------------------------------------------
+
+_LANGS = {".py": "python", ".js": "javascript", ".ts": "typescript", ".json": "json", ".yaml": "yaml",
+          ".yml": "yaml", ".md": "markdown", ".toml": "toml", ".sh": "bash", ".txt": ""}
+
+
+def language_for(path: str) -> str:
+    """The fence info string for a file, from its extension ('' when unknown)."""
+    dot = path.rfind(".")
+    return _LANGS.get(path[dot:].lower(), "") if dot >= 0 else ""
+
+
+def fence_for(content: str) -> str:
+    """A backtick fence longer than any backtick run inside ``content`` (so the block cannot end early)."""
+    longest = max((len(m) for m in re.findall(r"`+", content)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def message_text(message: Message) -> str:
+    """The text of a message whose content is a string or a list of typed parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        return "\n".join(parts)
+    return ""
+
+
+class PlainDialect:
+    """Fallback for agents without a dialect: a plain markdown answer showing each file in full."""
+
+    def reply(self, messages: list[Message], tools: list[dict[str, Any]], files: dict[str, str],
+              workspace_hint: str | None) -> Message:
+        blocks = []
+        for path, content in files.items():
+            fence = fence_for(content)
+            body = content if content.endswith("\n") or not content else content + "\n"
+            blocks.append(f"`{path}`:\n\n{fence}{language_for(path)}\n{body}{fence}")
+        text = "Here are the complete files.\n\n" + "\n\n".join(blocks) if blocks else "There is nothing to change."
+        return {"role": "assistant", "content": text}
+
+    def is_done(self, messages: list[Message]) -> bool:
+        return False
+
+    def done_message(self, messages: list[Message]) -> Message:
+        return {"role": "assistant", "content": "The change is complete."}

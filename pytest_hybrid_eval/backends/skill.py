@@ -1,0 +1,54 @@
+"""The scripted model's "skill": every random-looking choice is a hash, so a sweep replays exactly.
+
+All draws are uniform numbers in [0, 1) taken from sha256 of the inputs that define the situation
+(cell id, call index, seed, tier, purpose). Nothing depends on wall time, process or request order
+(except fault retries, which are counted per (cell, call, tier) so a retried call can succeed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pytest_hybrid_eval.config import Skill, TierSpeed
+
+FaultKind = Literal["http_500", "http_429", "bad_json", "stream_cut"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("http_500", "http_429", "bad_json", "stream_cut")
+
+
+def draw(*parts: object) -> float:
+    """A deterministic uniform number in [0, 1) for the given parts (order matters)."""
+    key = "\x1f".join(str(p) for p in parts).encode("utf-8")
+    digest = hashlib.sha256(key).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def answers_correctly(skill: Skill, difficulty: str, cell_id: str, call_index: int, seed: int, tier: str) -> bool:
+    """True when this call's answer is the reference solution.
+
+    ``u < p`` with ``u`` in [0, 1) makes skill 1.0 always right and 0.0 always wrong.
+    """
+    p = float(getattr(skill, difficulty))
+    return draw("answer", cell_id, call_index, seed, tier) < p
+
+
+def classifier_label(difficulty: str | None, error_rate: float, cell_id: str, call_index: int, seed: int,
+                     tier: str) -> str:
+    """What a small router classifier says about the task: right label, flipped with ``error_rate``."""
+    truth = "COMPLEX" if difficulty == "hard" else "SIMPLE"
+    if draw("classifier", cell_id, call_index, seed, tier) < error_rate:
+        return "SIMPLE" if truth == "COMPLEX" else "COMPLEX"
+    return truth
+
+
+def fault_for(rate: float, cell_id: str, call_index: int, tier: str, attempt: int) -> FaultKind | None:
+    """The fault injected into this attempt of a call, or None; the kind is an independent draw."""
+    if rate <= 0.0 or draw("fault", cell_id, call_index, tier, attempt) >= rate:
+        return None
+    pick = draw("fault-kind", cell_id, call_index, tier, attempt)
+    return FAULT_KINDS[min(int(pick * len(FAULT_KINDS)), len(FAULT_KINDS) - 1)]
+
+
+def modelled_ms(speed: TierSpeed, completion_tokens: int) -> float:
+    """Time a model of this tier would need: time to first token plus generation at tokens/s."""
+    return speed.ttft_ms + completion_tokens / speed.tokens_per_s * 1000.0
