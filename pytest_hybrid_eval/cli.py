@@ -93,9 +93,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_power(args: argparse.Namespace) -> int:
     from pytest_hybrid_eval.stats import power_tasks
 
-    n = power_tasks(args.baseline, args.delta, alpha=args.alpha, power=args.power,
-                    paired_correlation=args.paired_correlation)
-    print(f"to detect {args.baseline:.0%} -> {args.baseline - args.delta:.0%} at power {args.power:.0%}, "
+    try:
+        n = power_tasks(args.baseline, args.delta, alpha=args.alpha, power=args.power,
+                        paired_correlation=args.paired_correlation)
+    except ValueError as exc:
+        raise HybridEvalError(f"power: {exc}") from None
+    print(f"to detect {args.baseline:.0%} -> {args.baseline + args.delta:.0%} at power {args.power:.0%}, "
           f"alpha {args.alpha}: {n} paired (task, seed) cells per strategy")
     return 0
 

@@ -41,7 +41,7 @@ class SweepSession:
         self._check_names()
         self.pricing = load_table(config.pricing.table)
         for scenario in {config.pricing.primary, *config.pricing.scenarios}:
-            self.pricing.scenario(scenario)
+            self.pricing.resolve(scenario)
 
     def _check_names(self) -> None:
         valid_agents, valid_strategies = agent_names(), strategy_names()
@@ -105,7 +105,7 @@ class SweepSession:
         payload = {
             "config_sha": sha,
             "config": self.config.model_dump(mode="json"),
-            "pricing_table": self.pricing.path.name,
+            "pricing_table": Path(self.pricing.path).name,
             "pricing_sha": self.pricing.sha256,
             "package_version": __version__,
             "git_sha": git_sha(self.rootdir),

@@ -23,7 +23,7 @@ def summary_lines(rows: Iterable[Row], pricing: PricingTable, scenario: str) -> 
         cloud = sum(r.tokens.cloud.total for r in rs)
         total = cloud + sum(r.tokens.local.total + r.tokens.aux.total for r in rs)
         share = f"{cloud / total:.0%}" if total else "-"
-        cost = sum(pricing.cost(r.tokens.cloud, scenario) for r in rs) / n
+        cost = sum(pricing.row_cost(r, scenario) for r in rs) / n
         lines.append(
             f"{cls:<10} {agent:<10} {strategy:<15} {n:>4} {k:>5} {k / n:>5.0%} "
             f"{f'[{lo:.0%}, {hi:.0%}]':>13} {errors:>4} {share:>9} {cost:>9.4f}"
