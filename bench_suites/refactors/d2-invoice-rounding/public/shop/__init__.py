@@ -1,0 +1,1 @@
+"""Invoicing for a small web shop."""
