@@ -1,0 +1,601 @@
+"""The routing proxy: an OpenAI-compatible aiohttp app that picks local or cloud for every call.
+
+The path carries everything it needs (secret, cell id, strategy), so an agent only needs a base URL.
+Replies pass through as they arrive; the proxy never edits content. The single permitted edit is dropping
+the usage-only SSE event that the proxy itself asked for when the client did not, and only whole events
+are dropped. Everything the proxy learns about a call goes into exactly one CallRecord in the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from pytest_hybrid_eval.backends.base import Backend, BackendUnavailable
+from pytest_hybrid_eval.config import Retry, SweepConfig
+from pytest_hybrid_eval.routing.ledger import Ledger
+from pytest_hybrid_eval.routing.records import AuxCall, CallRecord, TokenCounts
+from pytest_hybrid_eval.routing.strategies import (
+    Decision,
+    RouteRequest,
+    Strategy,
+    StrategyContext,
+    get_strategy,
+    strategy_names,
+)
+from pytest_hybrid_eval.routing.tokens import count_messages, count_text
+
+#: Ledger key of calls made without a cell in the path (standalone use); real cell ids contain dots.
+STANDALONE_CELL = "standalone"
+TIERS = ("local", "cloud")
+_FORCE_SUFFIXES = {"!local": "local", "!cloud": "cloud"}
+_EVENT_END = re.compile(rb"\r?\n\r?\n")
+HEALTH_TIMEOUT_S = 3.0
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000.0, 3)
+
+
+def error_response(status: int, message: str, type_: str = "invalid_request_error",
+                   headers: dict[str, str] | None = None, **extra: Any) -> web.Response:
+    """An OpenAI-style error body."""
+    err: dict[str, Any] = {"message": message, "type": type_, **extra}
+    return web.json_response({"error": err}, status=status, headers=headers)
+
+
+def parse_usage(obj: Any) -> TokenCounts | None:
+    """TokenCounts from an OpenAI ``usage`` object, or None when it is missing or malformed."""
+    if not isinstance(obj, dict):
+        return None
+
+    def _int(v: Any) -> int:
+        return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else 0
+
+    pdet = obj.get("prompt_tokens_details") or {}
+    cdet = obj.get("completion_tokens_details") or {}
+    return TokenCounts(
+        prompt=_int(obj.get("prompt_tokens")),
+        completion=_int(obj.get("completion_tokens")),
+        cached=_int(pdet.get("cached_tokens")) if isinstance(pdet, dict) else 0,
+        reasoning=_int(cdet.get("reasoning_tokens")) if isinstance(cdet, dict) else 0,
+    )
+
+
+def _choice_text(choice: dict[str, Any], key: str) -> list[str]:
+    """Text a choice carries (content, reasoning, tool-call names and arguments), for usage estimates."""
+    part = choice.get(key)
+    if not isinstance(part, dict):
+        return []
+    out = [part[k] for k in ("content", "reasoning_content", "reasoning") if isinstance(part.get(k), str)]
+    for call in part.get("tool_calls") or []:
+        fn = call.get("function") if isinstance(call, dict) else None
+        if isinstance(fn, dict):
+            out.extend(v for v in (fn.get("name"), fn.get("arguments")) if isinstance(v, str))
+    return out
+
+
+class SSEWatcher:
+    """Reads a copy of an SSE stream on the side: picks up usage and the reply text, finds whole events.
+
+    ``feed`` returns the complete events seen so far with a flag saying whether each is a usage-only
+    chunk (empty ``choices`` plus ``usage``); the proxy uses these only when it must drop that chunk.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self.usage: TokenCounts | None = None
+        self.text: list[str] = []
+
+    def feed(self, data: bytes) -> list[tuple[bytes, bool]]:
+        self._buf += data
+        events: list[tuple[bytes, bool]] = []
+        start = 0
+        for m in _EVENT_END.finditer(self._buf):
+            raw = bytes(self._buf[start:m.end()])
+            events.append((raw, self._parse(raw)))
+            start = m.end()
+        if start:
+            del self._buf[:start]
+        return events
+
+    def flush(self) -> bytes:
+        """The trailing bytes of an event that never got its blank line (parsed, then returned)."""
+        rest = bytes(self._buf)
+        self._buf.clear()
+        if rest.strip():
+            self._parse(rest)
+        return rest
+
+    def _parse(self, raw: bytes) -> bool:
+        datas = []
+        for line in raw.decode("utf-8", errors="replace").splitlines():
+            if line.startswith("data:"):
+                datas.append(line[6:] if line.startswith("data: ") else line[5:])
+        payload = "\n".join(datas).strip()
+        if not payload or payload == "[DONE]":
+            return False
+        try:
+            obj = json.loads(payload)
+        except ValueError:
+            return False
+        if not isinstance(obj, dict):
+            return False
+        usage = parse_usage(obj.get("usage"))
+        if usage is not None:
+            self.usage = usage
+        choices = obj.get("choices")
+        if isinstance(choices, list):
+            for ch in choices:
+                if isinstance(ch, dict):
+                    self.text.extend(_choice_text(ch, "delta"))
+        return usage is not None and isinstance(choices, list) and not choices
+
+
+def validate_body(body: Any) -> str | None:
+    """The first problem with a chat-completions body, or None; types only (the upstream checks values)."""
+    if not isinstance(body, dict):
+        return "request body must be a JSON object"
+    msgs = body.get("messages")
+    if not isinstance(msgs, list) or not msgs:
+        return "'messages' must be a non-empty array of message objects"
+    for i, msg in enumerate(msgs):
+        if not isinstance(msg, dict) or not isinstance(msg.get("role"), str):
+            return f"'messages[{i}]' must be an object with a string 'role'"
+    checks: list[tuple[str, type | tuple[type, ...], str]] = [
+        ("model", str, "a string"),
+        ("stream", bool, "a boolean"),
+        ("stream_options", dict, "an object"),
+        ("tools", list, "an array"),
+    ]
+    for key, typ, what in checks:
+        if key in body and body[key] is not None and not isinstance(body[key], typ):
+            return f"'{key}' must be {what}"
+    return None
+
+
+def forced_tier(model: Any) -> str | None:
+    """``local``/``cloud`` when the model name ends in ``!local``/``!cloud``, else None."""
+    if isinstance(model, str):
+        for suffix, tier in _FORCE_SUFFIXES.items():
+            if model.endswith(suffix):
+                return tier
+    return None
+
+
+class LocalAuxClient:
+    """Lets a strategy ask a helper model (classifier, embedder) through the LOCAL backend, with a timeout.
+
+    Each aux call is returned as an AuxCall so it is counted in the call record (the seed hid them).
+    """
+
+    def __init__(self, backend: Backend, session: aiohttp.ClientSession, retry: Retry, call_index: int) -> None:
+        self._backend = backend
+        self._session = session
+        self._retry = retry
+        self._call_index = call_index
+
+    async def _post(self, kind: str, path: str, payload: dict[str, Any], cell_id: str | None,
+                    timeout_s: float) -> dict[str, Any]:
+        headers = {**self._backend.request_headers(cell_id, self._call_index, "local"), "X-Hybrid-Aux": kind}
+        body = json.dumps(payload, ensure_ascii=False).encode()
+
+        async def go() -> dict[str, Any]:
+            resp, _ = await self._backend.open(self._session, "POST", path, body=body, headers=headers,
+                                               retry=self._retry,
+                                               timeout=aiohttp.ClientTimeout(total=timeout_s))
+            async with resp:
+                data = await resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"{kind} call returned status {resp.status}")
+            obj = json.loads(data)
+            if not isinstance(obj, dict):
+                raise RuntimeError(f"{kind} reply is not a JSON object")
+            return obj
+
+        return await asyncio.wait_for(go(), timeout_s)
+
+    async def chat(self, kind: str, messages: list[dict[str, Any]], model: str, cell_id: str | None,
+                   timeout_s: float) -> tuple[str | None, AuxCall]:
+        t0 = time.perf_counter()
+        payload = {"model": model, "messages": messages, "stream": False, "temperature": 0}
+        try:
+            obj = await self._post(kind, "chat/completions", payload, cell_id, timeout_s)
+            text = obj["choices"][0]["message"].get("content") or ""
+            usage = parse_usage(obj.get("usage")) or TokenCounts(
+                prompt=count_messages(messages), completion=count_text(text))
+            return text, AuxCall(kind=kind, tier="local", model=model, usage=usage, latency_ms=_ms(t0))
+        except Exception as exc:  # noqa: BLE001 - any failure is a counted, failed aux call
+            return None, AuxCall(kind=kind, tier="local", model=model, latency_ms=_ms(t0), ok=False,
+                                 error=_aux_error(exc, timeout_s))
+
+    async def embed(self, texts: list[str], model: str, cell_id: str | None,
+                    timeout_s: float) -> tuple[list[list[float]] | None, AuxCall]:
+        t0 = time.perf_counter()
+        try:
+            obj = await self._post("embedding", "embeddings", {"model": model, "input": texts}, cell_id, timeout_s)
+            rows = sorted(obj["data"], key=lambda r: r.get("index", 0))
+            vectors = [[float(x) for x in r["embedding"]] for r in rows]
+            if len(vectors) != len(texts):
+                raise RuntimeError(f"embedding reply has {len(vectors)} vectors for {len(texts)} inputs")
+            usage = parse_usage(obj.get("usage")) or TokenCounts(prompt=sum(count_text(t) for t in texts))
+            return vectors, AuxCall(kind="embedding", tier="local", model=model, usage=usage, latency_ms=_ms(t0))
+        except Exception as exc:  # noqa: BLE001 - any failure is a counted, failed aux call
+            return None, AuxCall(kind="embedding", tier="local", model=model, latency_ms=_ms(t0), ok=False,
+                                 error=_aux_error(exc, timeout_s))
+
+
+def _aux_error(exc: BaseException, timeout_s: float) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"timed out after {timeout_s} s"
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+@dataclass
+class _Call:
+    """Mutable facts of one call in flight; turned into a CallRecord exactly once."""
+
+    cell_id: str
+    call_index: int
+    strategy: str
+    stream: bool
+    started_at: str
+    t0: float
+    choice: str = "local"
+    decision: Decision | None = None
+    forced: bool = False
+    decide_ms: float = 0.0
+    backend_kind: str = ""
+    model: str = ""
+    status: int = 0
+    error: str | None = None
+    retries: int = 0
+    usage: TokenCounts | None = None
+    usage_source: str = "none"
+    ttft_ms: float | None = None
+    aux: list[AuxCall] = field(default_factory=list)
+
+    def first_byte(self) -> None:
+        if self.ttft_ms is None:
+            self.ttft_ms = _ms(self.t0)
+
+    def to_record(self) -> CallRecord:
+        d = self.decision
+        return CallRecord(
+            cell_id=self.cell_id, call_index=self.call_index, strategy=self.strategy, choice=self.choice,
+            forced=self.forced, reason=d.reason if d else "", confidence=d.confidence if d else None,
+            features=dict(d.features) if d else {}, decide_ms=self.decide_ms, backend_kind=self.backend_kind,
+            model=self.model, stream=self.stream, status=self.status, error=self.error, retries=self.retries,
+            usage=self.usage or TokenCounts(), usage_source=self.usage_source, ttft_ms=self.ttft_ms,
+            total_ms=_ms(self.t0), aux=list(self.aux), started_at=self.started_at,
+        )
+
+
+class RoutingProxy:
+    """State of one proxy app: backends, the shared client session, strategies, counters and ledger."""
+
+    def __init__(self, config: SweepConfig, backends: dict[str, Backend], ledger: Ledger) -> None:
+        missing = [t for t in TIERS if t not in backends]
+        if missing:
+            raise ValueError(f"backends for tiers {missing} are missing")
+        self.config = config
+        self.backends = backends
+        self.ledger = ledger
+        self.retry = config.routing.retry
+        self._strategies: dict[str, Strategy] = {}
+        self._counters: dict[str, int] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("the proxy's client session exists only while the app runs")
+        return self._session
+
+    async def session_ctx(self, app: web.Application) -> AsyncIterator[None]:
+        """One client session (one connection pool) per proxy, for both tiers and aux calls."""
+        connector = aiohttp.TCPConnector(limit=256, enable_cleanup_closed=True)
+        self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+        try:
+            yield
+        finally:
+            await self._session.close()
+            self._session = None
+
+    def strategy(self, name: str) -> Strategy | None:
+        if name not in self._strategies:
+            if name not in strategy_names():
+                return None
+            self._strategies[name] = get_strategy(name)
+        return self._strategies[name]
+
+    def next_index(self, cell_key: str) -> int:
+        # No await between read and write: atomic within the event loop.
+        idx = self._counters.get(cell_key, 0)
+        self._counters[cell_key] = idx + 1
+        return idx
+
+    # -- the routed endpoint --------------------------------------------------------------------------
+
+    async def chat_completions(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["strategy"]
+        cell_id = request.match_info.get("cell_id")
+        strategy = self.strategy(name)
+        if strategy is None:
+            return error_response(404, f"unknown strategy {name!r}; valid strategies: "
+                                  f"{', '.join(strategy_names())}", "not_found",
+                                  valid_strategies=strategy_names())
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(413, f"request body exceeds {self.config.routing.max_body_bytes} bytes")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return error_response(400, "request body is not valid JSON")
+        problem = validate_body(body)
+        if problem is not None:
+            return error_response(400, problem)
+
+        stream = bool(body.get("stream"))
+        opts = body.get("stream_options")
+        client_wants_usage = isinstance(opts, dict) and opts.get("include_usage") is True
+        call = _Call(cell_id=cell_id if cell_id is not None else STANDALONE_CELL,
+                     call_index=self.next_index(cell_id or ""), strategy=name, stream=stream,
+                     started_at=_now_iso(), t0=time.perf_counter())
+        try:
+            return await self._route(request, raw, body, strategy, cell_id, call, stream, client_wants_usage)
+        except asyncio.CancelledError:
+            call.error = call.error or "client disconnected"
+            raise
+        except Exception as exc:
+            call.error = call.error or f"proxy error: {type(exc).__name__}: {exc}"[:300]
+            call.status = call.status or 500
+            raise
+        finally:
+            self.ledger.record(call.to_record())
+
+    async def _decide(self, body: dict[str, Any], strategy: Strategy, cell_id: str | None,
+                      call: _Call) -> Decision:
+        tier = forced_tier(body.get("model"))
+        t = time.perf_counter()
+        if tier is not None:
+            call.forced = True
+            decision = Decision(choice=tier, reason=f"forced by model suffix !{tier}", confidence=1.0)  # type: ignore[arg-type]
+        else:
+            ctx = StrategyContext(
+                params=self.config.routing.params.get(call.strategy, {}),
+                aux=LocalAuxClient(self.backends["local"], self.session, self.retry, call.call_index),
+                classifier_model=self.config.models.router_classifier,
+            )
+            decision = await strategy.decide(RouteRequest(body=body, cell_id=cell_id,
+                                                          call_index=call.call_index), ctx)
+        call.decide_ms = _ms(t)
+        call.decision = decision
+        call.choice = decision.choice
+        call.aux = list(decision.aux)
+        return decision
+
+    async def _route(self, request: web.Request, raw: bytes, body: dict[str, Any], strategy: Strategy,
+                     cell_id: str | None, call: _Call, stream: bool,
+                     client_wants_usage: bool) -> web.StreamResponse:
+        try:
+            decision = await self._decide(body, strategy, cell_id, call)
+        except Exception as exc:
+            call.error = f"strategy {call.strategy!r} failed: {type(exc).__name__}: {exc}"[:300]
+            call.status = 500
+            return error_response(500, call.error, "server_error")
+        tier = decision.choice
+        backend = self.backends[tier]
+        call.backend_kind, call.model = backend.kind, backend.model
+        route_headers = {"X-Hybrid-Route": tier, "X-Hybrid-Strategy": call.strategy,
+                         "X-Hybrid-Call-Index": str(call.call_index)}
+        # Re-parse the client's bytes so nothing a strategy did to ``body`` can reach the upstream.
+        upstream_body = backend.prepare_body(json.loads(raw), stream=stream)
+        payload = json.dumps(upstream_body, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            upstream, call.retries = await backend.open(
+                self.session, "POST", "chat/completions", body=payload,
+                headers=backend.request_headers(cell_id, call.call_index, tier), retry=self.retry)
+        except BackendUnavailable as exc:
+            call.retries = exc.retries
+            call.status = 504 if exc.timeout else 502
+            call.error = str(exc)
+            return error_response(call.status, str(exc), "upstream_error", headers=route_headers)
+        call.status = upstream.status
+        try:
+            if stream and upstream.status == 200:
+                return await self._relay_stream(request, upstream, call, body, route_headers,
+                                                strip_usage=not client_wants_usage)
+            return await self._relay_whole(upstream, call, body, route_headers)
+        except BaseException:
+            upstream.close()  # drop the connection: the upstream stops generating
+            raise
+        finally:
+            upstream.release()
+
+    def _estimate(self, call: _Call, body: dict[str, Any], text: list[str]) -> None:
+        call.usage = TokenCounts(prompt=count_messages(body["messages"]), completion=count_text("".join(text)))
+        call.usage_source = "estimated"
+
+    async def _relay_whole(self, upstream: aiohttp.ClientResponse, call: _Call, body: dict[str, Any],
+                           route_headers: dict[str, str]) -> web.StreamResponse:
+        chunks: list[bytes] = []
+        try:
+            async for chunk in upstream.content.iter_any():
+                call.first_byte()
+                chunks.append(chunk)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            timeout = isinstance(exc, TimeoutError)
+            call.error = f"upstream {'read timed out' if timeout else 'failed while reading'}: {type(exc).__name__}"
+            call.status = 504 if timeout else 502
+            return error_response(call.status, call.error, "upstream_error", headers=route_headers)
+        data = b"".join(chunks)
+        headers = dict(route_headers)
+        if "Content-Type" in upstream.headers:
+            headers["Content-Type"] = upstream.headers["Content-Type"]
+        if "Retry-After" in upstream.headers:
+            headers["Retry-After"] = upstream.headers["Retry-After"]
+        if upstream.status != 200:
+            call.error = f"upstream status {upstream.status}"
+            return web.Response(body=data, status=upstream.status, headers=headers)
+        text: list[str] = []
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            usage = parse_usage(obj.get("usage"))
+            if usage is not None:
+                call.usage, call.usage_source = usage, "upstream"
+            for ch in obj.get("choices") or []:
+                if isinstance(ch, dict):
+                    text.extend(_choice_text(ch, "message"))
+        if call.usage is None:
+            self._estimate(call, body, text)
+        return web.Response(body=data, status=upstream.status, headers=headers)
+
+    async def _relay_stream(self, request: web.Request, upstream: aiohttp.ClientResponse, call: _Call,
+                            body: dict[str, Any], route_headers: dict[str, str],
+                            strip_usage: bool) -> web.StreamResponse:
+        headers = dict(route_headers)
+        headers["Content-Type"] = upstream.headers.get("Content-Type", "text/event-stream")
+        headers["Cache-Control"] = "no-cache"
+        resp = web.StreamResponse(status=upstream.status, headers=headers)
+        await resp.prepare(request)
+        watcher = SSEWatcher()
+        try:
+            async for chunk in upstream.content.iter_any():
+                call.first_byte()
+                events = watcher.feed(chunk)
+                if not strip_usage:
+                    await resp.write(chunk)
+                    continue
+                out = b"".join(raw for raw, usage_only in events if not usage_only)
+                if out:
+                    await resp.write(out)
+            rest = watcher.flush()
+            if strip_usage and rest:
+                await resp.write(rest)
+        except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, TimeoutError) as exc:
+            if isinstance(exc, ConnectionResetError):
+                call.error = "client disconnected"
+                raise
+            call.error = f"upstream stream broke: {type(exc).__name__}"
+        except ConnectionResetError:
+            call.error = "client disconnected"
+            raise
+        finally:
+            if watcher.usage is not None:
+                call.usage, call.usage_source = watcher.usage, "upstream"
+            else:
+                self._estimate(call, body, watcher.text)
+        await resp.write_eof()
+        return resp
+
+    # -- the other endpoints --------------------------------------------------------------------------
+
+    async def models(self, request: web.Request) -> web.Response:
+        data = [{"id": self.backends[t].model, "object": "model", "created": 0, "owned_by": f"hybrid-eval-{t}"}
+                for t in TIERS]
+        return web.json_response({"object": "list", "data": data})
+
+    async def api_tags(self, request: web.Request) -> web.Response:
+        models = [{"name": self.backends[t].model, "model": self.backends[t].model,
+                   "modified_at": "1970-01-01T00:00:00Z", "size": 0, "digest": "",
+                   "details": {"family": t, "format": "proxy"}} for t in TIERS]
+        return web.json_response({"models": models})
+
+    async def api_version(self, request: web.Request) -> web.Response:
+        from pytest_hybrid_eval import __version__ as version
+
+        return web.json_response({"version": str(version)})
+
+    async def _probe(self, tier: str) -> dict[str, Any]:
+        backend = self.backends[tier]
+        t = time.perf_counter()
+        info: dict[str, Any] = {"kind": backend.kind, "model": backend.model}
+        try:
+            resp, _ = await backend.open(self.session, "GET", "models", body=None,
+                                         headers=backend.request_headers(None, -1, tier),
+                                         retry=Retry(max_retries=0, backoff_s=0),
+                                         timeout=aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_S))
+            async with resp:
+                await resp.read()
+            info.update(ok=resp.status == 200, status=resp.status)
+        except BackendUnavailable as exc:
+            info.update(ok=False, status=None, error=str(exc))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            info.update(ok=False, status=None, error=type(exc).__name__)
+        info["latency_ms"] = _ms(t)
+        return info
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        results = await asyncio.gather(*(self._probe(t) for t in TIERS))
+        backends = dict(zip(TIERS, results, strict=True))
+        down = [t for t, r in backends.items() if not r["ok"]]
+        payload = {"status": "down" if down else "ok", "down": down, "backends": backends}
+        return web.json_response(payload, status=503 if down else 200)
+
+    async def cell_usage(self, request: web.Request) -> web.Response:
+        usage = self.ledger.usage(request.match_info["cell_id"])
+        return web.Response(text=usage.model_dump_json(), content_type="application/json")
+
+    async def decisions(self, request: web.Request) -> web.Response:
+        cell = request.query.get("cell")
+        recs = [r.model_dump(mode="json") for r in self.ledger.all_records() if cell is None or r.cell_id == cell]
+        return web.json_response({"records": recs})
+
+
+@web.middleware
+async def _generic_not_found(request: web.Request,
+                             handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """Unknown paths (a wrong secret included) get one generic body that echoes nothing back."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return error_response(404, "not found", "not_found")
+    except web.HTTPMethodNotAllowed as exc:
+        return error_response(405, "method not allowed", "invalid_request_error",
+                              headers={"Allow": ",".join(sorted(exc.allowed_methods))})
+
+
+PROXY_KEY: web.AppKey[RoutingProxy] = web.AppKey("hybrid_eval_proxy", RoutingProxy)
+
+
+def create_proxy_app(config: SweepConfig, backends: dict[str, Backend], secret: str,
+                     ledger: Ledger | None = None) -> web.Application:
+    """The proxy app; every route sits under ``/{secret}`` (an empty secret means no prefix)."""
+    if "/" in secret or "{" in secret or "}" in secret:
+        raise ValueError("the secret must be a single URL path segment")
+    proxy = RoutingProxy(config, backends, ledger if ledger is not None else Ledger())
+    app = web.Application(client_max_size=config.routing.max_body_bytes, middlewares=[_generic_not_found])
+    app[PROXY_KEY] = proxy
+    app.cleanup_ctx.append(proxy.session_ctx)
+    p = f"/{secret}" if secret else ""
+    r = app.router
+    for base in (f"{p}/cells/{{cell_id}}/{{strategy}}", f"{p}/{{strategy}}"):
+        r.add_post(f"{base}/v1/chat/completions", proxy.chat_completions)
+        r.add_get(f"{base}/v1/models", proxy.models)
+        r.add_get(f"{base}/api/tags", proxy.api_tags)
+        r.add_get(f"{base}/api/version", proxy.api_version)
+    r.add_get(f"{p}/v1/models", proxy.models)
+    r.add_get(f"{p}/api/tags", proxy.api_tags)
+    r.add_get(f"{p}/api/version", proxy.api_version)
+    r.add_get(f"{p}/healthz", proxy.healthz)
+    r.add_get(f"{p}/cells/{{cell_id}}/usage", proxy.cell_usage)
+    r.add_get(f"{p}/decisions", proxy.decisions)
+    return app
