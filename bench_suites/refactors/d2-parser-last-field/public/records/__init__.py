@@ -1,0 +1,1 @@
+"""Read small delimited text tables (exports from the club's spreadsheet)."""
