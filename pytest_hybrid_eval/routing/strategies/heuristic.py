@@ -20,7 +20,7 @@ DATA_FILES = ("keywords.yaml",)
 
 DEFAULTS: dict[str, float] = {
     "threshold": 12.0,  # agent calls
-    "chat_threshold": 20.0,  # plain chat
+    "chat_threshold": 8.0,  # plain chat: one cloud keyword, ~400 tokens, or two code blocks
     "tokens_per_point": 50.0,
     "size_cap": 20.0,
     "code_block_weight": 4.0,
