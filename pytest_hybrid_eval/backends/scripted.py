@@ -229,7 +229,7 @@ class _Scripted:
             include_usage = isinstance(opts, dict) and bool(opts.get("include_usage"))
             chunks = _stream_chunks(meta, message, usage, include_usage)
             pauses = (speed.ttft_ms * scale / 1000.0, (modelled - speed.ttft_ms) * scale / 1000.0)
-            return await _send_stream(request, headers, chunks, pauses, cut=fault == "stream_cut")
+            return await _send_stream(request, headers, chunks, pauses, fault)
 
         if scale > 0:
             await asyncio.sleep(modelled * scale / 1000.0)
@@ -376,8 +376,12 @@ def _stream_chunks(meta: dict[str, Any], message: dict[str, Any], usage: dict[st
 
 
 async def _send_stream(request: web.Request, headers: dict[str, str], chunks: list[dict[str, Any]],
-                       pauses: tuple[float, float], cut: bool) -> web.StreamResponse:
-    """Server-sent events: one ``data:`` line per chunk, then ``[DONE]`` (or a hard close when cut)."""
+                       pauses: tuple[float, float], fault: skill.FaultKind | None) -> web.StreamResponse:
+    """Server-sent events: one ``data:`` line per chunk, then ``[DONE]``.
+
+    Faults: ``stream_cut`` closes the connection after a few chunks; ``bad_json`` sends one event whose
+    data is truncated JSON (the rest of the stream is intact, as with a buggy upstream).
+    """
     resp = web.StreamResponse(status=200, headers={**headers, "Content-Type": "text/event-stream",
                                                    "Cache-Control": "no-cache"})
     await resp.prepare(request)
@@ -386,12 +390,15 @@ async def _send_stream(request: web.Request, headers: dict[str, str], chunks: li
         await asyncio.sleep(first_pause)
     step = generation / max(1, len(chunks) - 1)
     for i, chunk in enumerate(chunks):
-        if cut and i == _CUT_AFTER:
+        if fault == "stream_cut" and i == _CUT_AFTER:
             _abort(request)
             return resp
         if i and step > 0:
             await asyncio.sleep(step)
-        await resp.write(b"data: " + json.dumps(chunk).encode("utf-8") + b"\n\n")
+        data = json.dumps(chunk).encode("utf-8")
+        if fault == "bad_json" and i == 1:
+            data = data[: len(data) // 2]
+        await resp.write(b"data: " + data + b"\n\n")
     await resp.write(b"data: [DONE]\n\n")
     await resp.write_eof()
     return resp
