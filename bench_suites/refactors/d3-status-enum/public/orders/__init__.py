@@ -1,0 +1,1 @@
+"""Order lifecycle for the shop back office."""
