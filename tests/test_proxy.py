@@ -515,3 +515,89 @@ def test_sse_watcher_finds_usage_across_split_chunks() -> None:
 
 def test_validate_body_accepts_a_plain_request() -> None:
     assert validate_body(chat_body("x", stream=False, tools=[])) is None
+
+
+# -- service lifecycle, scripted wiring, aux calls -------------------------------------------------------
+
+
+def test_scripted_factory_is_served_and_told_cell_call_and_tier(tmp_path: Any) -> None:
+    seen: list[tuple[str, dict[str, str], dict[str, Any]]] = []
+
+    async def chat(request: web.Request) -> web.Response:
+        body = await request.json()
+        seen.append((request.match_info["tier"], dict(request.headers), body))
+        return web.Response(body=fake_completion("x", body["model"], True), content_type="application/json")
+
+    def factory() -> web.Application:
+        app = web.Application()
+        app.router.add_post("/{tier}/v1/chat/completions", chat)
+        return app
+
+    cfg = SweepConfig()
+    log = tmp_path / "decisions.jsonl"
+    svc = start_services(cfg, scripted_app_factory=factory, decision_log=log)
+    try:
+        assert svc.scripted_url is not None and svc.scripted_url.startswith("http://127.0.0.1:")
+        cell = "t1.builtin.always-cloud.s42"
+        for _ in range(2):
+            assert post(svc, cell, "always-cloud", chat_body("x")).status_code == 200
+        assert [(t, h["X-Hybrid-Cell"], h["X-Hybrid-Call"], h["X-Hybrid-Tier"]) for t, h, _ in seen] == [
+            ("cloud", cell, "0", "cloud"), ("cloud", cell, "1", "cloud")]
+        assert seen[0][2]["model"] == cfg.models.cloud.name
+        assert "Authorization" not in seen[0][1]
+        assert svc.ledger.usage(cell).calls[0].backend_kind == "scripted"
+        lines = log.read_text().splitlines()
+        assert [json.loads(line)["call_index"] for line in lines] == [0, 1]
+    finally:
+        svc.stop()
+    svc.stop()  # idempotent
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{svc.proxy_url}/healthz", trust_env=False, timeout=2)
+
+
+def test_startup_failures_raise_quickly() -> None:
+    from pytest_hybrid_eval.errors import HybridEvalError
+
+    def broken() -> web.Application:
+        raise RuntimeError("no app for you")
+
+    t = time.perf_counter()
+    with pytest.raises(HybridEvalError, match="no app for you"):
+        start_services(SweepConfig(), scripted_app_factory=broken)
+    with pytest.raises(HybridEvalError, match="scripted"):
+        start_services(SweepConfig())  # scripted backend but no scripted server
+    assert time.perf_counter() - t < 5
+
+
+def test_missing_api_key_env_is_a_config_error(upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_hybrid_eval.errors import ConfigError
+
+    monkeypatch.delenv(API_KEY_ENV, raising=False)
+    with pytest.raises(ConfigError, match=API_KEY_ENV):
+        start_services(make_config(upstream.url))
+
+
+def test_aux_client_calls_the_local_backend_with_a_timeout(upstream: FakeUpstream) -> None:
+    import aiohttp
+
+    from pytest_hybrid_eval.backends import OpenAICompatBackend
+    from pytest_hybrid_eval.config import Retry
+    from pytest_hybrid_eval.routing.proxy import LocalAuxClient
+
+    async def go() -> None:
+        backend = OpenAICompatBackend(f"{upstream.url}/local/v1", "local-model")
+        async with aiohttp.ClientSession() as session:
+            aux = LocalAuxClient(backend, session, Retry(max_retries=0), call_index=3)
+            text, rec = await aux.chat("classifier", [{"role": "user", "content": "classify"}], "tiny", "c", 2.0)
+            assert text == f"[local] {REPLY_TEXT}"
+            assert rec.ok and rec.kind == "classifier" and rec.model == "tiny" and rec.usage.prompt == 11
+            assert upstream.requests[-1]["body"]["model"] == "tiny"
+            assert upstream.requests[-1]["headers"]["X-Hybrid-Aux"] == "classifier"
+            vecs, erec = await aux.embed(["ab", "abc"], "emb", "c", 2.0)
+            assert vecs == [[1.0, 2.0], [1.0, 3.0]] and erec.usage.prompt == 4 and erec.kind == "embedding"
+            t = time.perf_counter()
+            text, rec = await aux.chat("classifier", [{"role": "user", "content": "mode:hang"}], "tiny", "c", 0.2)
+            assert text is None and not rec.ok and "timed out" in (rec.error or "")
+            assert time.perf_counter() - t < 2
+
+    asyncio.run(go())
