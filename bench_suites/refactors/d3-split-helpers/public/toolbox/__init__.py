@@ -1,0 +1,1 @@
+"""Assorted helpers used across the back-office scripts."""
