@@ -1,0 +1,1 @@
+"""Export query results to text formats."""
