@@ -1,0 +1,197 @@
+"""What the routing proxy adds: direct vs through-proxy latency, streaming time to first byte, and
+requests/s at concurrency 1, 8 and 64, all against one fake upstream on loopback.
+
+Run: ``.venv/bin/python benchmarks/proxy_overhead.py`` (under a minute). The upstream, the proxy and the
+load generator are separate processes so that they do not share one interpreter lock; the proxy runs
+as it does under pytest (``start_services``: one loop in a daemon thread). Figures are for this machine
+and a zero-latency upstream, i.e. the pure cost of the hop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+STREAM_EVENTS = 20
+STREAM_GAP_S = 0.002
+
+
+def _completion() -> bytes:
+    return json.dumps({
+        "id": "b", "object": "chat.completion", "created": 0, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok " * 50}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 20, "completion_tokens": 50, "total_tokens": 70},
+    }).encode()
+
+
+async def _chat(request: web.Request) -> web.StreamResponse:
+    body = await request.json()
+    if not body.get("stream"):
+        return web.Response(body=_completion(), content_type="application/json")
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await resp.prepare(request)
+    for i in range(STREAM_EVENTS):
+        chunk = {"id": "b", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": f"t{i} "}}]}
+        await resp.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+        await asyncio.sleep(STREAM_GAP_S)
+    if (body.get("stream_options") or {}).get("include_usage"):
+        usage = {"id": "b", "choices": [], "usage": {"prompt_tokens": 20, "completion_tokens": 20}}
+        await resp.write(b"data: " + json.dumps(usage).encode() + b"\n\n")
+    await resp.write(b"data: [DONE]\n\n")
+    await resp.write_eof()
+    return resp
+
+
+async def _models(request: web.Request) -> web.Response:
+    return web.json_response({"object": "list", "data": []})
+
+
+def run_upstream() -> None:
+    """Child process: the fake upstream; prints its port, serves until stdin closes."""
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/{tier}/v1/chat/completions", _chat)
+        app.router.add_get("/{tier}/v1/models", _models)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        print(runner.addresses[0][1], flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        await runner.cleanup()
+
+    asyncio.run(main())
+
+
+def run_proxy(upstream: str) -> None:
+    """Child process: the proxy as the plugin runs it; prints its URL, serves until stdin closes."""
+    from pytest_hybrid_eval.config import SweepConfig
+    from pytest_hybrid_eval.routing.service import start_services
+
+    cfg = SweepConfig.model_validate({
+        "backend": "live",
+        "models": {"local": {"name": "bench-local", "base_url": f"{upstream}/local/v1"},
+                   "cloud": {"name": "bench-cloud", "base_url": f"{upstream}/cloud/v1"}},
+    })
+    svc = start_services(cfg)
+    print(svc.proxy_url, flush=True)
+    sys.stdin.read()
+    svc.stop()
+
+
+def _spawn(*args: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([sys.executable, __file__, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line:
+        proc.kill()
+        raise SystemExit(f"child {args} failed to start")
+    return proc, line
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+BODY = {"model": "x", "messages": [{"role": "user", "content": "say ok " * 30}], "temperature": 0}
+
+
+async def _one(session: aiohttp.ClientSession, url: str, stream: bool) -> tuple[float, float]:
+    """(time to first body byte, total) in ms."""
+    body = {**BODY, "stream": stream}
+    t = time.perf_counter()
+    ttfb = None
+    async with session.post(url, json=body) as resp:
+        async for _ in resp.content.iter_any():
+            if ttfb is None:
+                ttfb = (time.perf_counter() - t) * 1000
+        if resp.status != 200:
+            raise RuntimeError(f"status {resp.status}")
+    total = (time.perf_counter() - t) * 1000
+    return ttfb if ttfb is not None else total, total
+
+
+async def _sequential(url: str, n: int, stream: bool) -> list[tuple[float, float]]:
+    async with aiohttp.ClientSession() as s:
+        for _ in range(20):
+            await _one(s, url, stream)
+        return [await _one(s, url, stream) for _ in range(n)]
+
+
+async def _throughput(url: str, concurrency: int, n: int) -> float:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as s:
+        await asyncio.gather(*(_one(s, url, False) for _ in range(concurrency)))
+        todo = iter(range(n))
+
+        async def worker() -> None:
+            for _ in todo:
+                await _one(s, url, False)
+
+        t = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return n / (time.perf_counter() - t)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--role", choices=["bench", "upstream", "proxy"], default="bench")
+    parser.add_argument("--upstream", default="")
+    parser.add_argument("--n", type=int, default=500, help="sequential requests per latency figure")
+    args = parser.parse_args()
+    if args.role == "upstream":
+        return run_upstream()
+    if args.role == "proxy":
+        return run_proxy(args.upstream)
+
+    started = time.perf_counter()
+    up, port = _spawn("--role", "upstream")
+    upstream = f"http://127.0.0.1:{port}"
+    px, proxy_url = _spawn("--role", "proxy", "--upstream", upstream)
+    direct = f"{upstream}/local/v1/chat/completions"
+    routed = f"{proxy_url}/cells/bench.a.always-local.s1/always-local/v1/chat/completions"
+    try:
+        results: dict[str, Any] = {}
+        for name, url in (("direct", direct), ("proxy", routed)):
+            ns = asyncio.run(_sequential(url, args.n, stream=False))
+            st = asyncio.run(_sequential(url, args.n // 2, stream=True))
+            totals = [t for _, t in ns]
+            ttfbs = [f for f, _ in st]
+            results[name] = {
+                "p50": statistics.median(totals), "p99": _pct(totals, 0.99),
+                "ttfb_p50": statistics.median(ttfbs), "ttfb_p99": _pct(ttfbs, 0.99),
+                "rps": {c: asyncio.run(_throughput(url, c, n)) for c, n in ((1, 400), (8, 1200), (64, 2000))},
+            }
+        d, p = results["direct"], results["proxy"]
+        print(f"proxy overhead on loopback ({os.cpu_count()} cores, zero-latency upstream, n={args.n})")
+        print(f"{'':28}{'direct':>10}{'proxy':>10}{'added':>10}")
+        for key, label in (("p50", "non-stream p50 ms"), ("p99", "non-stream p99 ms"),
+                           ("ttfb_p50", "stream first byte p50 ms"), ("ttfb_p99", "stream first byte p99 ms")):
+            print(f"{label:28}{d[key]:10.2f}{p[key]:10.2f}{p[key] - d[key]:+10.2f}")
+        for c in (1, 8, 64):
+            print(f"{f'requests/s @ concurrency {c}':28}{d['rps'][c]:10.0f}{p['rps'][c]:10.0f}"
+                  f"{p['rps'][c] / d['rps'][c]:9.0%} ")
+        print(f"(wall {time.perf_counter() - started:.1f} s)")
+    finally:
+        for proc in (px, up):
+            assert proc.stdin is not None
+            proc.stdin.close()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    main()
