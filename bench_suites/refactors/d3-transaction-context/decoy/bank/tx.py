@@ -1,0 +1,19 @@
+"""The transaction context manager: commit on success, roll back on errors."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from bank.store import Store
+
+
+@contextmanager
+def transaction(store: Store) -> Iterator[Store]:
+    store.begin()
+    try:
+        yield store
+        store.commit()
+    except Exception:
+        store.rollback()
+        raise

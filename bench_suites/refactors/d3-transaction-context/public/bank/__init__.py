@@ -1,0 +1,1 @@
+"""Account operations over a minimal transactional store."""
