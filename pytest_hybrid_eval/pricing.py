@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pytest_hybrid_eval.datafiles import data_dir, sha256_file
@@ -19,6 +20,8 @@ from pytest_hybrid_eval.routing.records import TokenCounts
 
 if TYPE_CHECKING:
     from pytest_hybrid_eval.results import Row
+
+Num = TypeVar("Num", float, np.ndarray)
 
 PER_TOKENS = 1_000_000
 DEFAULT_TABLE = "pricing_tables.json"
@@ -99,7 +102,7 @@ class PricingTable(BaseModel):
     def cost(self, tokens: TokenCounts, scenario: str) -> float:
         """USD for ``tokens`` billed under ``scenario``; cached tokens are capped at the prompt count."""
         p = self.price(scenario)
-        return cost_from_counts(tokens.prompt, tokens.completion, tokens.cached, p)
+        return float(cost_from_counts(tokens.prompt, tokens.completion, tokens.cached, p))
 
     def row_cost(self, row: Row, scenario: str) -> float:
         """Cloud spend of one row: its cloud tokens plus any auxiliary call that ran on the cloud tier.
@@ -114,9 +117,9 @@ class PricingTable(BaseModel):
         return total
 
 
-def cost_from_counts(prompt: float, completion: float, cached: float, price: ModelPrice) -> float:
-    """The billing formula, shared by the scalar path and the vectorised analysis path."""
-    cached = min(max(cached, 0), prompt)
+def cost_from_counts(prompt: Num, completion: Num, cached: Num, price: ModelPrice) -> Num:
+    """The billing formula, shared by the scalar path and the vectorised (numpy) analysis path."""
+    cached = np.minimum(np.maximum(cached, 0), prompt)
     return (
         (prompt - cached) * price.input + cached * price.cache_read + completion * price.output
     ) / PER_TOKENS
