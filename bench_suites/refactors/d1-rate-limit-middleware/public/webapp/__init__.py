@@ -1,0 +1,1 @@
+"""A tiny WSGI-like handler chain: handlers take a Request and return a Response."""
