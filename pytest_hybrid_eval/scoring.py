@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from pytest_hybrid_eval.errors import HybridEvalError
 from pytest_hybrid_eval.sandbox.base import Limits, Sandbox, SandboxResult
 from pytest_hybrid_eval.tasks.model import Task
 from pytest_hybrid_eval.workspace import copy_public_tree
@@ -299,7 +300,9 @@ def expected_nodeids(task: Task, sandbox: Sandbox, limits: Limits) -> list[str] 
     root = Path(tempfile.mkdtemp(prefix="hybrid-collect-"))
     try:
         tree = root / "tree"
-        build_tree(task, dict(task.reference_files()), tree)
+        reference = {rel: (task.reference_dir / rel).read_text(encoding="utf-8")
+                     for rel in task.editable if (task.reference_dir / rel).is_file()}  # fmt: skip
+        build_tree(task, reference, tree)
         out = tree / GUARD_DIR / "collected.json"
         env = {**_env(tree), "HYBRID_COLLECT_OUT": str(out)}
         res = sandbox.run(_pytest_argv(tree, ["--collect-only"]), tree, limits, env=env)
@@ -367,7 +370,7 @@ def score(
 
     try:
         expected = expected_nodeids(task, sandbox, Limits(**{**run_limits.__dict__, "wall_s": max(30.0, timeout_s)}))
-    except (ScoreInfraError, OSError) as exc:
+    except (ScoreInfraError, HybridEvalError, OSError) as exc:
         return result(False, 0, 0, str(exc), error=True)
     expected_keys = [junit_key(n) for n in expected] if expected is not None else None
     root = Path(tempfile.mkdtemp(prefix="hybrid-score-"))
