@@ -245,9 +245,28 @@ def _is_mapping(ann: Any) -> bool:
     return getattr(ann, "__origin__", None) is dict
 
 
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def build_config(path: Path | str | None, overrides: list[str] = (), flags: dict[str, Any] | None = None) -> SweepConfig:
-    """Config file, then ``flags`` (command-line options, as dotted keys), then ``--hybrid-set`` overrides."""
+    """Defaults, then the config file, then ``flags`` (options as dotted keys), then ``--hybrid-set``.
+
+    Layers merge key by key, so overriding one leaf (``scripted.cloud.easy=1``) keeps its siblings.
+    """
     data = load_yaml(path) if path else {}
+    try:
+        SweepConfig.model_validate(data)
+    except ValidationError as exc:
+        if any(e["type"] == "extra_forbidden" for e in exc.errors()):
+            raise _first_error(exc, str(path)) from None
+    data = _deep_merge(SweepConfig().model_dump(mode="json"), data)
     source = str(path) if path else "config"
     for key, value in (flags or {}).items():
         if value is None:

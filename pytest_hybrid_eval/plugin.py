@@ -70,8 +70,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _targets_tasks(config, roots):
         return  # this run benchmarks nothing: stay out of the way (no proxy, no heavy imports)
 
+    from pytest_hybrid_eval.agents.registry import register_agent
+    from pytest_hybrid_eval.routing.strategies import register
     from pytest_hybrid_eval.session import SweepSession
 
+    config.hook.pytest_hybrid_register(agents=register_agent, strategies=register)
     try:
         sess = SweepSession(sweep, config.rootpath, is_controller=not _is_worker(config))
         families = {t.family for t in sess.tasks.values()}
