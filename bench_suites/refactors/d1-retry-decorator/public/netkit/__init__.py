@@ -1,0 +1,1 @@
+"""A small client for an internal HTTP-ish service, with a pluggable transport."""
