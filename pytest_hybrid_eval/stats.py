@@ -327,19 +327,20 @@ def _callable_bootstrap(
     n_clusters: int,
     n_units: int,
 ) -> BootResult:
-    by_task = {k: g for k, g in df.groupby(cluster, sort=True)}
-    keys = list(by_task)
+    nest = None if nested is None else df[nested].to_numpy()
+    units: list[list[np.ndarray]] = []  # per task: row positions of each nested unit
+    for idx in df.groupby(cluster, sort=True).indices.values():
+        if nest is None:
+            units.append([idx])
+        else:
+            units.append([idx[nest[idx] == u] for u in pd.unique(nest[idx])])
     draws = np.empty(n_resamples)
     for b in range(n_resamples):
-        parts = []
-        for k in rng.choice(len(keys), size=len(keys), replace=True):
-            g = by_task[keys[k]]
-            if nested is not None:
-                seeds = g[nested].unique()
-                picked = rng.choice(seeds, size=len(seeds), replace=True)
-                g = pd.concat([g[g[nested] == s] for s in picked])
-            parts.append(g)
-        draws[b] = stat(pd.concat(parts))
+        parts: list[np.ndarray] = []
+        for t in rng.integers(0, len(units), len(units)):
+            us = units[t]
+            parts.extend(us[j] for j in rng.integers(0, len(us), len(us)))
+        draws[b] = stat(df.iloc[np.concatenate(parts)])
     return _summarise(draws, stat(df), conf, n_clusters, n_units)
 
 

@@ -106,7 +106,8 @@ def heatmaps(df_cells: pd.DataFrame, value: str, label: str, fmt: str, note: str
         ax.set_yticks(range(len(classes)), classes, fontsize=7)
         for (yy, xx), v in np.ndenumerate(grid.to_numpy(dtype=float)):
             if np.isfinite(v):
-                ax.text(xx, yy, format(v, fmt), ha="center", va="center", fontsize=7, color="white")
+                ink = "black" if v > 0.6 * vmax else "white"  # readable on both ends of viridis
+                ax.text(xx, yy, format(v, fmt), ha="center", va="center", fontsize=7, color=ink)
         ax.set_title(s, fontsize=9)
         fig.colorbar(im, ax=ax, fraction=0.046)
     fig.suptitle(f"{label} by task class × agent {note}", fontsize=10)
