@@ -601,3 +601,13 @@ def test_aux_client_calls_the_local_backend_with_a_timeout(upstream: FakeUpstrea
             assert time.perf_counter() - t < 2
 
     asyncio.run(go())
+
+
+def test_pinned_port_and_no_secret_for_standalone_serve(upstream: FakeUpstream,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(API_KEY_ENV, API_KEY)
+    port = free_port()
+    with start_services(make_config(upstream.url), port=port, secret="") as svc:
+        assert svc.proxy_url == f"http://127.0.0.1:{port}"
+        r = httpx.post(f"{svc.proxy_url}/always-local/v1/chat/completions", json=chat_body("x"), trust_env=False)
+        assert r.status_code == 200 and r.headers["X-Hybrid-Route"] == "local"

@@ -4,6 +4,12 @@ The path carries everything it needs (secret, cell id, strategy), so an agent on
 Replies pass through as they arrive; the proxy never edits content. The single permitted edit is dropping
 the usage-only SSE event that the proxy itself asked for when the client did not, and only whole events
 are dropped. Everything the proxy learns about a call goes into exactly one CallRecord in the ledger.
+
+Stream relay: with the client's own ``include_usage`` the upstream bytes are written exactly as each
+read returns them. Without it, bytes are written per complete SSE event so that the usage-only event can
+be left out whole; upstream servers write one event per flush, so in practice the chunks are the same.
+Timing: ``ttft_ms`` and ``total_ms`` run from the moment the proxy holds the request body, so they
+include decide time and retries, as the agent experiences them.
 """
 
 from __future__ import annotations

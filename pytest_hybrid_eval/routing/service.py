@@ -34,13 +34,13 @@ class ServiceStartError(HybridEvalError):
     """The proxy or the scripted server could not start."""
 
 
-async def _serve(app: web.Application) -> tuple[web.AppRunner, int]:
-    """Serve ``app`` on a free loopback port; handler cancellation makes a client disconnect cancel the
-    upstream request."""
+async def _serve(app: web.Application, port: int = 0) -> tuple[web.AppRunner, int]:
+    """Serve ``app`` on a loopback port (0 = a free one); handler cancellation makes a client disconnect
+    cancel the upstream request."""
     runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, HOST, 0)
+        site = web.TCPSite(runner, HOST, port)
         await site.start()
     except BaseException:
         await runner.cleanup()
@@ -53,10 +53,11 @@ class Services:
     """Handles of the running proxy (and scripted server): URLs, the ledger, and ``stop``."""
 
     def __init__(self, config: SweepConfig, scripted_app_factory: Callable[[], web.Application] | None = None,
-                 decision_log: Path | str | None = None) -> None:
+                 decision_log: Path | str | None = None, port: int = 0, secret: str | None = None) -> None:
         self.config = config
         self.ledger = Ledger(decision_log)
-        self.secret = secrets.token_urlsafe(16)
+        self.secret = secrets.token_urlsafe(16) if secret is None else secret
+        self._port = port
         self.proxy_url = ""
         self.scripted_url: str | None = None
         self._factory = scripted_app_factory
@@ -102,10 +103,10 @@ class Services:
             scripted_url = f"http://{HOST}:{port}"
         backends = make_backends(self.config, scripted_url)
         app = create_proxy_app(self.config, backends, self.secret, ledger=self.ledger)
-        runner, port = await _serve(app)
+        runner, port = await _serve(app, self._port)
         self._runners.append(runner)
         self.scripted_url = scripted_url
-        self.proxy_url = f"http://{HOST}:{port}/{self.secret}"
+        self.proxy_url = f"http://{HOST}:{port}" + (f"/{self.secret}" if self.secret else "")
 
     async def _cleanup(self) -> None:
         # Proxy first (it holds connections to the scripted server), then the scripted server.
@@ -145,9 +146,13 @@ class Services:
 
 
 def start_services(config: SweepConfig, scripted_app_factory: Callable[[], web.Application] | None = None,
-                   decision_log: Path | str | None = None) -> Services:
-    """Start the scripted server (when a factory is given) and the proxy on free loopback ports."""
-    return Services(config, scripted_app_factory, decision_log).start()
+                   decision_log: Path | str | None = None, port: int = 0, secret: str | None = None) -> Services:
+    """Start the scripted server (when a factory is given) and the proxy on loopback.
+
+    ``port`` 0 picks a free port (the plugin's case); ``hybrid-eval serve`` may pin one and pass its own
+    ``secret`` ("" = no prefix, for an editor agent on a single-user machine).
+    """
+    return Services(config, scripted_app_factory, decision_log, port=port, secret=secret).start()
 
 
 def fetch_usage(proxy_url: str, cell_id: str, timeout: float = 10) -> CellUsage:
