@@ -1,9 +1,9 @@
+import contextlib
 import sys
 import threading
 import time
 
 import pytest
-
 from bank import BankAccount
 
 
@@ -41,7 +41,7 @@ def test_open_twice_and_close_twice():
     with pytest.raises(ValueError, match="account not open"):
         acc.close()
     with pytest.raises(ValueError, match="account not open"):
-        acc.balance
+        _ = acc.balance
 
 
 def test_reopen_starts_at_zero():
@@ -141,17 +141,13 @@ def test_opposite_transfers_do_not_deadlock_and_conserve_money(fast_switching):
 
     def a_to_b():
         for _ in range(3000):
-            try:
+            with contextlib.suppress(ValueError):
                 a.transfer_to(b, 1)
-            except ValueError:
-                pass
 
     def b_to_a():
         for _ in range(3000):
-            try:
+            with contextlib.suppress(ValueError):
                 b.transfer_to(a, 1)
-            except ValueError:
-                pass
 
     run_threads([a_to_b, b_to_a, a_to_b, b_to_a])
     assert a.balance + b.balance == 2000

@@ -1,5 +1,4 @@
 import pytest
-
 from grep import grep
 
 FILES = {

@@ -1,5 +1,4 @@
 import pytest
-
 from grep import grep
 
 POEM = "The quick brown fox\njumps over\nthe lazy dog\nQuick thinking\n"

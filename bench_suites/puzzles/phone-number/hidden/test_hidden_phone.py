@@ -1,5 +1,4 @@
 import pytest
-
 from phone import clean_phone, format_phone
 
 

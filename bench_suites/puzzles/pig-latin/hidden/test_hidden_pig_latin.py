@@ -1,5 +1,4 @@
 import pytest
-
 from pig_latin import translate
 
 

@@ -2,7 +2,6 @@ import random
 import re
 
 import pytest
-
 from robots import RobotFactory
 
 

@@ -1,5 +1,4 @@
 import pytest
-
 from rle import decode, encode
 
 

@@ -1,5 +1,4 @@
 import pytest
-
 from lru_ttl_cache import LRUTTLCache
 
 

@@ -1,5 +1,4 @@
 import pytest
-
 from mini_template import (
     Template,
     TemplateError,

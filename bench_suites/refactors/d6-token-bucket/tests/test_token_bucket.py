@@ -1,5 +1,4 @@
 import pytest
-
 from token_bucket import TokenBucket
 
 

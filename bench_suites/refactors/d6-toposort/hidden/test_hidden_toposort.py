@@ -1,7 +1,6 @@
 import copy
 
 import pytest
-
 from toposort import CycleError, toposort, toposort_levels
 
 

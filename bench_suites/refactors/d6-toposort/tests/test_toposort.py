@@ -1,5 +1,4 @@
 import pytest
-
 from toposort import CycleError, toposort, toposort_levels
 
 
