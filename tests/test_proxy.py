@@ -611,3 +611,19 @@ def test_pinned_port_and_no_secret_for_standalone_serve(upstream: FakeUpstream,
         assert svc.proxy_url == f"http://127.0.0.1:{port}"
         r = httpx.post(f"{svc.proxy_url}/always-local/v1/chat/completions", json=chat_body("x"), trust_env=False)
         assert r.status_code == 200 and r.headers["X-Hybrid-Route"] == "local"
+
+
+def test_stream_call_is_in_the_ledger_before_the_client_sees_done(proxy: Services) -> None:
+    """An agent stops at [DONE] and its worker fetches usage at once: the call must already be there."""
+    cell = "t.a.done.s1"
+    url = f"{proxy.cell_base_url(cell, 'always-local')}/chat/completions"
+    with httpx.Client(trust_env=False) as client:
+        for i in range(15):
+            body = chat_body(f"d {tag()}", stream=True, stream_options={"include_usage": i % 2 == 0})
+            with client.stream("POST", url, json=body) as r:
+                for line in r.iter_lines():
+                    if line == "data: [DONE]":
+                        assert len(fetch_usage(proxy.proxy_url, cell).calls) == i + 1
+                        break
+                else:
+                    pytest.fail("stream ended without [DONE]")

@@ -45,6 +45,7 @@ STANDALONE_CELL = "standalone"
 TIERS = ("local", "cloud")
 _FORCE_SUFFIXES = {"!local": "local", "!cloud": "cloud"}
 _EVENT_END = re.compile(rb"\r?\n\r?\n")
+_DONE = re.compile(rb"(?m)^data: ?\[DONE\]")
 HEALTH_TIMEOUT_S = 3.0
 
 
@@ -273,6 +274,7 @@ class _Call:
     usage_source: str = "none"
     ttft_ms: float | None = None
     aux: list[AuxCall] = field(default_factory=list)
+    recorded: bool = False
 
     def first_byte(self) -> None:
         if self.ttft_ms is None:
@@ -372,6 +374,12 @@ class RoutingProxy:
             call.status = call.status or 500
             raise
         finally:
+            self.finish(call)
+
+    def finish(self, call: _Call) -> None:
+        """Put the call in the ledger, once."""
+        if not call.recorded:
+            call.recorded = True
             self.ledger.record(call.to_record())
 
     async def _decide(self, body: dict[str, Any], strategy: Strategy, cell_id: str | None,
@@ -483,19 +491,28 @@ class RoutingProxy:
         resp = web.StreamResponse(status=upstream.status, headers=headers)
         await resp.prepare(request)
         watcher = SSEWatcher()
+        # Bytes carrying ``[DONE]`` wait until the call is in the ledger: a client that stops reading at
+        # [DONE] and asks for its cell's usage must find this call there.
+        held = b""
         try:
             async for chunk in upstream.content.iter_any():
                 call.first_byte()
                 events = watcher.feed(chunk)
-                if not strip_usage:
-                    await resp.write(chunk)
-                    continue
-                out = b"".join(raw for raw, usage_only in events if not usage_only)
-                if out:
+                out = chunk if not strip_usage else b"".join(raw for raw, usage_only in events if not usage_only)
+                if held:
+                    await resp.write(held)
+                    held = b""
+                if _DONE.search(out):
+                    held = out
+                elif out:
                     await resp.write(out)
             rest = watcher.flush()
             if strip_usage and rest:
-                await resp.write(rest)
+                held += rest
+            self._stream_usage(call, body, watcher)
+            self.finish(call)
+            if held:
+                await resp.write(held)
         except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, TimeoutError) as exc:
             if isinstance(exc, ConnectionResetError):
                 call.error = "client disconnected"
@@ -505,12 +522,16 @@ class RoutingProxy:
             call.error = "client disconnected"
             raise
         finally:
-            if watcher.usage is not None:
-                call.usage, call.usage_source = watcher.usage, "upstream"
-            else:
-                self._estimate(call, body, watcher.text)
+            if call.usage is None:
+                self._stream_usage(call, body, watcher)
         await resp.write_eof()
         return resp
+
+    def _stream_usage(self, call: _Call, body: dict[str, Any], watcher: SSEWatcher) -> None:
+        if watcher.usage is not None:
+            call.usage, call.usage_source = watcher.usage, "upstream"
+        else:
+            self._estimate(call, body, watcher.text)
 
     # -- the other endpoints --------------------------------------------------------------------------
 
