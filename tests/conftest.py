@@ -1,0 +1,3 @@
+"""Shared fixtures of the plugin's own tests."""
+
+pytest_plugins = ["pytester"]
