@@ -187,87 +187,110 @@ _MAX_LEVELS = 12
 _CHUNK_CELLS = 4_000_000
 
 
-def _units(
-    values: np.ndarray, clusters: np.ndarray, nested: np.ndarray | None
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per cluster: the sum and row count of each nested unit (a task's seeds)."""
-    c_codes, _ = pd.factorize(clusters, sort=True)
-    n_codes = np.zeros(len(values), dtype=np.int64) if nested is None else pd.factorize(nested, sort=True)[0]
-    frame = pd.DataFrame({"c": c_codes, "u": n_codes, "v": values})
-    agg = frame.groupby(["c", "u"], sort=True)["v"].agg(["sum", "count"])
-    sums: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
-    for _, part in agg.groupby(level=0, sort=True):
-        sums.append(part["sum"].to_numpy(dtype=float))
-        counts.append(part["count"].to_numpy(dtype=float))
-    return sums, counts
+@dataclass(frozen=True)
+class _Units:
+    """Nested units (a task's seeds) as flat arrays, ordered by cluster."""
+
+    sums: np.ndarray  # value sum per unit
+    counts: np.ndarray  # row count per unit
+    cluster: np.ndarray  # cluster code per unit, 0..T-1, non-decreasing
+    sizes: np.ndarray  # units per cluster
 
 
-def _resample_means(
-    sums: list[np.ndarray], counts: list[np.ndarray], n_resamples: int, rng: np.random.Generator, nested: bool
-) -> np.ndarray:
+def _units(values: np.ndarray, clusters: np.ndarray, nested: np.ndarray | None) -> _Units:
+    c_codes = pd.factorize(clusters, sort=True)[0].astype(np.int64)
+    if nested is None:
+        n_codes = np.zeros(len(values), dtype=np.int64)
+    else:
+        n_codes = pd.factorize(nested, sort=True)[0].astype(np.int64)
+    width = int(n_codes.max()) + 1
+    uniq, inv = np.unique(c_codes * width + n_codes, return_inverse=True)
+    ucl = uniq // width
+    return _Units(
+        sums=np.bincount(inv, weights=values),
+        counts=np.bincount(inv).astype(float),
+        cluster=ucl,
+        sizes=np.bincount(ucl),
+    )
+
+
+def _task_multiplicities(t: int, b: int, rng: np.random.Generator) -> np.ndarray:
+    """(b, t) matrix: how often each task is drawn in each resample (t draws with replacement)."""
+    idx = rng.integers(0, t, size=(b, t)) + (np.arange(b, dtype=np.int64) * t)[:, None]
+    return np.bincount(idx.ravel(), minlength=b * t).reshape(b, t)
+
+
+def _resample_means(u: _Units, n_resamples: int, rng: np.random.Generator, nested: bool) -> np.ndarray:
     """Two-stage resampled means: tasks with replacement, then units within each drawn task.
 
     A task drawn m times contributes m independent second-stage resamples of its S units. When every unit
     has the same row count and the unit values take few levels (pass/fail, a paired difference in
     {−1, 0, 1}), the second stage is drawn exactly as a multinomial over levels — a chain of binomials with
-    n = m·S — so the cost is O(resamples × tasks) instead of O(resamples × rows). Otherwise unit indices
-    are drawn explicitly, in chunks that bound memory.
+    n = m·S, skipped where a task's outcome is constant — so the cost is O(resamples × tasks) instead of
+    O(resamples × rows). Otherwise unit indices are drawn explicitly. Resamples are processed in chunks
+    that bound memory.
     """
-    t = len(sums)
-    sizes = np.array([len(s) for s in sums], dtype=np.int64)
-    mult = rng.multinomial(t, np.full(t, 1.0 / t), size=n_resamples)  # (B, T) times each task is drawn
-    if not nested or sizes.max() == 1:
-        tot_s = np.array([s.sum() for s in sums])
-        tot_c = np.array([c.sum() for c in counts])
-        return (mult @ tot_s) / (mult @ tot_c)
-    all_counts = np.concatenate(counts)
-    unit_means = np.concatenate(sums) / all_counts
-    levels = np.unique(unit_means)
-    if np.all(all_counts == all_counts[0]) and len(levels) <= _MAX_LEVELS:
-        probs = np.zeros((t, len(levels)))
-        for i, s in enumerate(sums):
-            idx = np.searchsorted(levels, s / counts[i])
-            np.add.at(probs[i], idx, 1.0 / len(s))
-        remaining = mult * sizes[None, :]  # draws still to place, per (resample, task)
-        left_p = np.ones(t)
-        num = np.zeros(n_resamples)
-        for li in range(len(levels) - 1):
-            p = np.clip(probs[:, li] / np.where(left_p > 0, left_p, 1), 0, 1)
-            draw = rng.binomial(remaining, p[None, :])
-            num += levels[li] * draw.sum(axis=1)
-            remaining = remaining - draw
-            left_p = left_p - probs[:, li]
-        num += levels[-1] * remaining.sum(axis=1)
-        return num / (mult @ sizes)
-    return _explicit_second_stage(sums, counts, mult, rng)
+    t = len(u.sizes)
+    step = max(1, _CHUNK_CELLS // max(1, t * int(u.sizes.max())))
+    out = np.empty(n_resamples)
+    two_stage = nested and int(u.sizes.max()) > 1
+    unit_means = u.sums / u.counts
+    levels, lev_idx = np.unique(unit_means, return_inverse=True)
+    discrete = bool(np.all(u.counts == u.counts[0])) and len(levels) <= _MAX_LEVELS
+    for start in range(0, n_resamples, step):
+        b = min(step, n_resamples - start)
+        mult = _task_multiplicities(t, b, rng)
+        if not two_stage:
+            tot_s = np.bincount(u.cluster, weights=u.sums, minlength=t)
+            tot_c = np.bincount(u.cluster, weights=u.counts, minlength=t)
+            out[start : start + b] = (mult @ tot_s) / (mult @ tot_c)
+        elif discrete:
+            out[start : start + b] = _level_chain(u, levels, lev_idx, mult, rng)
+        else:
+            out[start : start + b] = _explicit_second_stage(u, mult, rng)
+    return out
 
 
-def _explicit_second_stage(
-    sums: list[np.ndarray], counts: list[np.ndarray], mult: np.ndarray, rng: np.random.Generator
+def _level_chain(
+    u: _Units, levels: np.ndarray, lev_idx: np.ndarray, mult: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    n_resamples, t = mult.shape
-    sizes = np.array([len(s) for s in sums], dtype=np.int64)
+    t, n_lev = len(u.sizes), len(levels)
+    probs = np.bincount(u.cluster * n_lev + lev_idx, minlength=t * n_lev).reshape(t, n_lev) / u.sizes[:, None]
+    remaining = mult * u.sizes[None, :]  # draws still to place, per (resample, task)
+    left_p = np.ones(t)
+    num = np.zeros(mult.shape[0])
+    for li in range(n_lev - 1):
+        p = np.clip(probs[:, li] / np.where(left_p > 1e-12, left_p, 1.0), 0.0, 1.0)
+        draw = np.zeros_like(remaining)
+        sure = p >= 1 - 1e-12
+        draw[:, sure] = remaining[:, sure]
+        mid = (p > 1e-12) & ~sure
+        if mid.any():
+            draw[:, mid] = rng.binomial(remaining[:, mid], p[mid][None, :])
+        num += levels[li] * draw.sum(axis=1)
+        remaining -= draw
+        left_p = left_p - probs[:, li]
+    num += levels[-1] * remaining.sum(axis=1)
+    return num / (mult @ u.sizes)
+
+
+def _explicit_second_stage(u: _Units, mult: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    b, t = mult.shape
+    sizes = u.sizes
     smax = int(sizes.max())
+    starts = np.cumsum(sizes) - sizes
+    pos = np.arange(len(u.sums)) - starts[u.cluster]
     pad_s = np.zeros((t, smax))
     pad_c = np.zeros((t, smax))
-    for i in range(t):
-        pad_s[i, : sizes[i]] = sums[i]
-        pad_c[i, : sizes[i]] = counts[i]
-    # expand task multiplicities into a flat list of drawn tasks per resample (at most T per resample)
-    out = np.empty(n_resamples)
-    step = max(1, _CHUNK_CELLS // max(1, t * smax))
-    for start in range(0, n_resamples, step):
-        m = mult[start : start + step]
-        b = m.shape[0]
-        drawn = np.repeat(np.tile(np.arange(t), b), m.ravel())  # task ids, grouped by resample
-        owner = np.repeat(np.repeat(np.arange(b), t), m.ravel())
-        j = (rng.random((len(drawn), smax)) * sizes[drawn][:, None]).astype(np.int64)
-        mask = np.arange(smax)[None, :] < sizes[drawn][:, None]
-        num = np.where(mask, pad_s[drawn[:, None], j], 0.0).sum(axis=1)
-        den = np.where(mask, pad_c[drawn[:, None], j], 0.0).sum(axis=1)
-        out[start : start + b] = np.bincount(owner, num, b) / np.bincount(owner, den, b)
-    return out
+    pad_s[u.cluster, pos] = u.sums
+    pad_c[u.cluster, pos] = u.counts
+    drawn = np.repeat(np.tile(np.arange(t), b), mult.ravel())  # task ids, grouped by resample
+    owner = np.repeat(np.repeat(np.arange(b), t), mult.ravel())
+    j = (rng.random((len(drawn), smax)) * sizes[drawn][:, None]).astype(np.int64)
+    mask = np.arange(smax)[None, :] < sizes[drawn][:, None]
+    num = np.where(mask, pad_s[drawn[:, None], j], 0.0).sum(axis=1)
+    den = np.where(mask, pad_c[drawn[:, None], j], 0.0).sum(axis=1)
+    return np.bincount(owner, num, b) / np.bincount(owner, den, b)
 
 
 def _summarise(draws: np.ndarray, estimate: float, conf: float, n_clusters: int, n_units: int) -> BootResult:
@@ -310,8 +333,7 @@ def cluster_bootstrap(
     n_units = int(df.groupby([cluster] + ([nested] if nested else []), dropna=False).ngroups)
     if isinstance(stat, str):
         values = df[stat].to_numpy(dtype=float)
-        sums, counts = _units(values, clusters, nest)
-        draws = _resample_means(sums, counts, n_resamples, rng, nested is not None)
+        draws = _resample_means(_units(values, clusters, nest), n_resamples, rng, nested is not None)
         return _summarise(draws, float(values.mean()), conf, n_clusters, n_units)
     return _callable_bootstrap(df, cluster, nested, stat, n_resamples, rng, conf, n_clusters, n_units)
 
@@ -350,7 +372,7 @@ def naive_bootstrap(
     """Row-level bootstrap of a mean, treating rows as independent (kept for contrast with the cluster one)."""
     v = np.asarray(values, dtype=float)
     rng = rng if rng is not None else group_rng("naive")
-    counts = rng.multinomial(len(v), np.full(len(v), 1.0 / len(v)), size=n_resamples)
+    counts = _task_multiplicities(len(v), n_resamples, rng)
     return _summarise(counts @ v / len(v), float(v.mean()), conf, len(v), len(v))
 
 
@@ -402,32 +424,52 @@ def paired_bootstrap(
     and the exact McNemar test is run on the discordant pairs. Pairs only one side ran are left out, so a
     strategy that crashed on hard tasks is not compared on easier ones only (its error rows are failures).
     """
+    wide = paired_table(df[df[by].isin([a, b])], by, value, pair_on, cluster)
+    return paired_from_wide(wide, a, b, n_resamples, rng, conf)
+
+
+def paired_table(
+    df: pd.DataFrame, by: str, value: str, pair_on: tuple[str, ...], cluster: str = "task_id"
+) -> pd.DataFrame:
+    """One row per pair key, one column per value of ``by``, plus ``_cluster`` and ``_unit`` codes.
+
+    Built once per group so that all strategy pairs of an agent reuse it.
+    """
     if cluster not in pair_on:
         raise ValueError("cluster must be one of the pair keys")
-    cols = list(pair_on)
-    sub = df[df[by].isin([a, b])]
-    wide = sub.pivot_table(index=cols, columns=by, values=value, aggfunc="mean", dropna=False)
+    wide = df.groupby([*pair_on, by], sort=True)[value].mean().unstack(by)
+    idx = wide.index.to_frame(index=False)
+    inner = [c for c in pair_on if c != cluster]
+    wide["_cluster"] = pd.factorize(idx[cluster], sort=True)[0]
+    if inner:
+        wide["_unit"] = idx.groupby(inner, sort=True).ngroup().to_numpy()
+    else:
+        wide["_unit"] = 0
+    return wide
+
+
+def paired_from_wide(
+    wide: pd.DataFrame,
+    a: str,
+    b: str,
+    n_resamples: int = 10_000,
+    rng: np.random.Generator | None = None,
+    conf: float = 0.95,
+) -> PairedResult:
+    """The paired comparison on a ``paired_table``."""
     if a not in wide.columns or b not in wide.columns:
         raise ValueError(f"no rows for {a!r} or {b!r}")
-    wide = wide[[a, b]].dropna().reset_index()
-    if wide.empty:
+    both = wide[[a, b, "_cluster", "_unit"]].dropna()
+    if both.empty:
         raise ValueError(f"{a!r} and {b!r} share no (task, seed) pairs")
-    xa = wide[a].to_numpy(dtype=float)
-    xb = wide[b].to_numpy(dtype=float)
-    wide["_d"] = xa - xb
-    inner = [c for c in cols if c != cluster]
-    if inner:
-        wide["_u"] = wide[inner].astype(str).agg("|".join, axis=1) if len(inner) > 1 else wide[inner[0]]
+    xa = both[a].to_numpy(dtype=float)
+    xb = both[b].to_numpy(dtype=float)
+    d = xa - xb
     rng = rng if rng is not None else group_rng(("paired", a, b))
-    res = cluster_bootstrap(
-        wide,
-        cluster=cluster,
-        nested="_u" if inner else None,
-        stat="_d",
-        n_resamples=n_resamples,
-        rng=rng,
-        conf=conf,
-    )
+    clusters = both["_cluster"].to_numpy()
+    units = _units(d, clusters, both["_unit"].to_numpy())
+    draws = _resample_means(units, n_resamples, rng, nested=True)
+    res = _summarise(draws, float(d.mean()), conf, int(len(units.sizes)), int(len(units.sums)))
     a_only = int(((xa == 1) & (xb == 0)).sum())
     b_only = int(((xa == 0) & (xb == 1)).sum())
     # bootstrap p-value from the normal approximation of the resampled differences (reported, not decisive)
@@ -436,7 +478,7 @@ def paired_bootstrap(
     return PairedResult(
         a=a,
         b=b,
-        n_pairs=len(wide),
+        n_pairs=len(both),
         rate_a=float(xa.mean()),
         rate_b=float(xb.mean()),
         diff=res,

@@ -77,36 +77,33 @@ def aggregate(df: pd.DataFrame, keys: Sequence[str], conf: float = 0.95) -> pd.D
     return out.reset_index().merge(pass_at_k_table(df, keys), on=list(keys), how="left")
 
 
-def _unbiased_pass_at_k(n: np.ndarray, c: np.ndarray, k: int) -> np.ndarray:
-    """Vectorised Chen et al. estimator 1 − C(n−c, k)/C(n, k) (exact in floating point via binom)."""
-    return np.where(n - c < k, 1.0, 1.0 - special.comb(n - c, k) / special.comb(n, k))
-
-
 def pass_at_k_table(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """pass@k and pass^k across seeds: per task, then averaged over tasks, for k = 1 and k = the smallest
-    number of graded seeds any task of the group has (so every task contributes the same k)."""
+    number of graded seeds any task of the group has (so every task contributes the same k). Vectorised
+    forms of ``stats.pass_at_k`` (Chen et al. unbiased estimator) and ``stats.pass_hat_k``."""
+    keys = list(keys)
     w = _prepared(df)
     w = w[w["_graded"] == 1]
-    per_task = w.groupby([*keys, "task_id"], sort=True, dropna=False).agg(
-        n=("_pass", "size"), c=("_pass", "sum")
+    per_task = (
+        w.groupby(list(dict.fromkeys([*keys, "task_id"])), sort=True, dropna=False)
+        .agg(n=("_pass", "size"), c=("_pass", "sum"))
+        .reset_index()
     )
-    rows = []
-    for gkey, part in per_task.groupby(level=list(range(len(keys))), sort=True, dropna=False):
-        n = part["n"].to_numpy(dtype=float)
-        c = part["c"].to_numpy(dtype=float)
-        k = int(n.min())
-        gk = gkey if isinstance(gkey, tuple) else (gkey,)
-        rows.append(
-            {
-                **dict(zip(keys, gk, strict=True)),
-                "k": k,
-                "pass_at_1": float(np.mean(c / n)),
-                "pass_at_k": float(np.mean(_unbiased_pass_at_k(n, c, k))),
-                "pass_hat_k": float(np.mean(special.comb(c, k) / special.comb(n, k))),
-            }
-        )
-    cols = [*keys, "k", "pass_at_1", "pass_at_k", "pass_hat_k"]
-    return pd.DataFrame(rows, columns=cols)
+    n = per_task["n"].to_numpy(dtype=float)
+    c = per_task["c"].to_numpy(dtype=float)
+    k = per_task.groupby(keys, sort=True, dropna=False)["n"].transform("min").to_numpy(dtype=float)
+    per_task["k"] = k.astype(int)
+    per_task["pass_at_1"] = c / n
+    per_task["pass_at_k"] = np.where(n - c < k, 1.0, 1.0 - special.comb(n - c, k) / special.comb(n, k))
+    per_task["pass_hat_k"] = special.comb(c, k) / special.comb(n, k)
+    cols = ["k", "pass_at_1", "pass_at_k", "pass_hat_k"]
+    agg = per_task.groupby(keys, sort=True, dropna=False).agg(
+        k=("k", "first"),
+        pass_at_1=("pass_at_1", "mean"),
+        pass_at_k=("pass_at_k", "mean"),
+        pass_hat_k=("pass_hat_k", "mean"),
+    )
+    return agg.reset_index()[[*keys, *cols]]
 
 
 def cell_table(df: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:

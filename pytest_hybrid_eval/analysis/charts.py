@@ -31,7 +31,7 @@ def backend_note(df: pd.DataFrame) -> str:
 
 def _save(fig: Figure, path: Path) -> Path:
     FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.savefig(path, dpi=90)  # no bbox_inches="tight": it renders twice; layout is set per figure
     return path
 
 
@@ -39,7 +39,7 @@ def pareto_chart(
     agg: pd.DataFrame, intervals: dict[tuple, Any], note: str, path: Path, scenario: str
 ) -> Path:
     """Cost per cell vs pass rate per (agent, strategy), with interval bars and the Pareto frontier."""
-    fig = Figure(figsize=(8, 5.5))
+    fig = Figure(figsize=(8, 5.5), layout="constrained")
     ax = fig.add_subplot()
     strategies = sorted(agg["strategy"].unique())
     agents = sorted(agg["agent"].unique())
@@ -91,7 +91,7 @@ def heatmaps(df_cells: pd.DataFrame, value: str, label: str, fmt: str, note: str
     n = len(strategies)
     ncols = min(3, n)
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(4.2 * ncols, 3.2 * nrows + 0.6))
+    fig = Figure(figsize=(4.2 * ncols, 3.2 * nrows + 0.6), layout="constrained")
     classes = sorted(df_cells["task_class"].astype(str).unique())
     agents = sorted(df_cells["agent"].unique())
     vmax = float(np.nanmax(df_cells[value].to_numpy(dtype=float))) if len(df_cells) else 1.0
@@ -118,7 +118,7 @@ def cloud_share_chart(agg: pd.DataFrame, intervals: dict[tuple, Any], note: str,
     """Cloud token share per strategy, one bar per agent, with bootstrap intervals over tasks."""
     strategies = sorted(agg["strategy"].unique())
     agents = sorted(agg["agent"].unique())
-    fig = Figure(figsize=(max(6, 1.2 * len(strategies) * max(1, len(agents)) / 2), 4.5))
+    fig = Figure(figsize=(max(6, 1.2 * len(strategies) * max(1, len(agents)) / 2), 4.5), layout="constrained")
     ax = fig.add_subplot()
     width = 0.8 / max(1, len(agents))
     for j, a in enumerate(agents):

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from pytest_hybrid_eval.stats import PairedResult, group_rng, paired_bootstrap
+from pytest_hybrid_eval.stats import PairedResult, group_rng, paired_from_wide, paired_table
 
 ALL_AGENTS = "(all agents)"
 
@@ -49,20 +49,12 @@ def compare_strategies(
 def _pairs(
     g: pd.DataFrame, label: dict[str, Any], pair_on: tuple[str, ...], n_resamples: int, conf: float
 ) -> list[dict[str, Any]]:
+    wide = paired_table(g, "strategy", "_pass", pair_on)
     res = []
     for a, b in combinations(sorted(g["strategy"].unique()), 2):
         key = ("paired", *label.values(), a, b)
         try:
-            r = paired_bootstrap(
-                g,
-                a,
-                b,
-                value="_pass",
-                pair_on=pair_on,
-                n_resamples=n_resamples,
-                rng=group_rng(key),
-                conf=conf,
-            )
+            r = paired_from_wide(wide, a, b, n_resamples=n_resamples, rng=group_rng(key), conf=conf)
         except ValueError:
             continue  # no shared pairs: nothing to compare, and nothing is claimed
         res.append({**label, **r.as_dict(), "significant": is_significant(r, conf)})

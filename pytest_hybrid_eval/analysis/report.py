@@ -112,7 +112,8 @@ def analyze(
     if df["source_format"].astype(str).str.startswith("seed").any():
         summarize_seed(df, table, scen).to_csv(base / "seed_summary.csv", index=False)
 
-    pngs = _charts(df, agg, note, base / "charts", primary, n_resamples)
+    chart_ivs = iv_map if not extra else None  # with --by, charts need (agent, strategy) intervals anew
+    pngs = _charts(df, note, base / "charts", primary, n_resamples, chart_ivs)
     prov = _provenance(df, table, primary, n_resamples, dir)
     _dump(base / "provenance.json", prov)
     html_text = _html(
@@ -122,11 +123,14 @@ def analyze(
     return base
 
 
-def _charts(df: pd.DataFrame, agg: pd.DataFrame, note: str, out: Path, scenario: str, n: int) -> list[Path]:
-    """Charts are per (agent, strategy) regardless of ``by``; intervals are recomputed at that level."""
+def _charts(
+    df: pd.DataFrame, note: str, out: Path, scenario: str, n: int, ivs: dict[tuple, Any] | None
+) -> list[Path]:
+    """Charts are per (agent, strategy) regardless of ``by``."""
     keys = ["agent", "strategy"]
     flat = aggregate(df, keys)
-    ivs = {(e["agent"], e["strategy"]): e for e in group_intervals(df, keys, n)}
+    if ivs is None:
+        ivs = {(e["agent"], e["strategy"]): e for e in group_intervals(df, keys, n)}
     by_class = aggregate(df, ["task_class", "agent", "strategy"])
     return [
         charts.pareto_chart(flat, ivs, note, out / "pareto.png", scenario),
