@@ -32,7 +32,9 @@ class SweepSession:
         self.rootdir = rootdir
         self.is_controller = is_controller
         self.out_dir = config.resolved_out_dir(rootdir)
-        self.roots = [(Path(r) if Path(r).is_absolute() else rootdir / r).resolve() for r in config.tasks.roots]
+        self.roots = [
+            (Path(r) if Path(r).is_absolute() else rootdir / r).resolve() for r in config.tasks.roots
+        ]
         self.rows: list[Row] = []
         self.services = None
         self.proxy_url: str | None = None
@@ -59,9 +61,11 @@ class SweepSession:
 
     def selected(self, task: Task) -> bool:
         sel = self.config.tasks
-        return ((not sel.classes or task.task_class in sel.classes)
-                and (not sel.families or task.family in sel.families)
-                and (not sel.ids or task.id in sel.ids))
+        return (
+            (not sel.classes or task.task_class in sel.classes)
+            and (not sel.families or task.family in sel.families)
+            and (not sel.ids or task.id in sel.ids)
+        )
 
     def owns(self, path: Path) -> bool:
         """A task.yaml under one of the configured task roots is a cell file of this sweep."""
@@ -129,10 +133,12 @@ class SweepSession:
         from pytest_hybrid_eval.sandbox.select import make_sandbox
 
         if not self.proxy_url:
-            raise HybridEvalError("the routing proxy is not running in this process; run pytest on the task roots")
+            raise HybridEvalError(
+                "the routing proxy is not running in this process; run pytest on the task roots"
+            )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            sandbox = make_sandbox(self.config.sandbox, hide=[*self.roots, Path.home()])
+            sandbox = make_sandbox(self.config.sandbox, hide=list(self.roots))
         self.sandbox_warnings = [str(w.message) for w in caught]
         cfg = self.config
         backend_kind = lambda m: "scripted" if cfg.backend == "scripted" else m.backend  # noqa: E731
@@ -142,11 +148,25 @@ class SweepSession:
         except (FileNotFoundError, OSError):
             router_sha = ""
         prov = Provenance(
-            config_sha=cfg.sha256(), pricing_sha=self.pricing.sha256, router_data_sha=router_sha,
-            backend=cfg.backend, local_model=cfg.models.local.name, cloud_model=cfg.models.cloud.name,
-            local_backend=backend_kind(cfg.models.local), cloud_backend=backend_kind(cfg.models.cloud),
-            sandbox_kind=sandbox.kind, sandbox_isolated=sandbox.isolated, package_version=__version__,
-            git_sha=git_sha(self.rootdir), hardware_ref=hardware_ref(), python=sys.version.split()[0],
+            config_sha=cfg.sha256(),
+            pricing_sha=self.pricing.sha256,
+            router_data_sha=router_sha,
+            backend=cfg.backend,
+            local_model=cfg.models.local.name,
+            cloud_model=cfg.models.cloud.name,
+            local_backend=backend_kind(cfg.models.local),
+            cloud_backend=backend_kind(cfg.models.cloud),
+            sandbox_kind=sandbox.kind,
+            sandbox_isolated=sandbox.isolated,
+            package_version=__version__,
+            git_sha=git_sha(self.rootdir),
+            hardware_ref=hardware_ref(),
+            python=sys.version.split()[0],
         )
-        return CellRuntime(config=cfg, proxy_url=self.proxy_url, sandbox=sandbox, provenance=prov,
-                           evidence_dir=self.out_dir / "evidence")
+        return CellRuntime(
+            config=cfg,
+            proxy_url=self.proxy_url,
+            sandbox=sandbox,
+            provenance=prov,
+            evidence_dir=self.out_dir / "evidence",
+        )
