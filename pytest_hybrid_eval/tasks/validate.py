@@ -53,6 +53,10 @@ def _leaks(task: Task) -> list[str]:
 
 def validate_task(task: Task, sandbox: Sandbox) -> list[str]:
     """Problems with one task (empty list = valid), each a sentence naming what to fix."""
+    if task.scorer == "rubric":  # no tests to run: check the rubric's verdicts and the secrecy of hidden/
+        from pytest_hybrid_eval.rubric import validate_rubric_task  # lazy: rubric imports tasks.model
+
+        return validate_rubric_task(task) + _leaks(task)
     problems: list[str] = []
     for rel in task.editable:
         if Path(rel).name in PROTECTED_NAMES or Path(rel).parts[0] == TESTS_DIR:
