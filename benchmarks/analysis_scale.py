@@ -48,7 +48,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             write_s, analyze_s = run(size, args.resamples, Path(tmp))
-            print(f"{size:>7} rows  analyze {analyze_s:6.2f} s  (writing raw.jsonl {write_s:.2f} s, not counted)")
+            print(
+                f"{size:>7} rows  analyze {analyze_s:6.2f} s  (writing raw.jsonl {write_s:.2f} s, not counted)"
+            )
 
 
 if __name__ == "__main__":

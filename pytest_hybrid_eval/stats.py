@@ -185,6 +185,8 @@ class BootResult:
 
 _MAX_LEVELS = 12
 _CHUNK_CELLS = 4_000_000
+# Above this many (resample × varying-task) binomial draws, the within-task stage is moment-matched.
+EXACT_DRAW_BUDGET = 400_000
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,7 @@ def _units(values: np.ndarray, clusters: np.ndarray, nested: np.ndarray | None) 
     )
 
 
-def _task_multiplicities(t: int, b: int, rng: np.random.Generator) -> np.ndarray:
+def task_multiplicities(t: int, b: int, rng: np.random.Generator) -> np.ndarray:
     """(b, t) matrix: how often each task is drawn in each resample (t draws with replacement)."""
     idx = rng.integers(0, t, size=(b, t)) + (np.arange(b, dtype=np.int64) * t)[:, None]
     return np.bincount(idx.ravel(), minlength=b * t).reshape(b, t)
@@ -227,8 +229,10 @@ def _resample_means(u: _Units, n_resamples: int, rng: np.random.Generator, neste
     has the same row count and the unit values take few levels (pass/fail, a paired difference in
     {−1, 0, 1}), the second stage is drawn exactly as a multinomial over levels — a chain of binomials with
     n = m·S, skipped where a task's outcome is constant — so the cost is O(resamples × tasks) instead of
-    O(resamples × rows). Otherwise unit indices are drawn explicitly. Resamples are processed in chunks
-    that bound memory.
+    O(resamples × rows). Otherwise unit indices are drawn explicitly. With many tasks whose seeds
+    disagree (more than ``EXACT_DRAW_BUDGET`` draws) the within-task stage is moment-matched instead
+    (``_moment_second_stage``); the task stage is always exact. Resamples are processed in chunks that
+    bound memory.
     """
     t = len(u.sizes)
     step = max(1, _CHUNK_CELLS // max(1, t * int(u.sizes.max())))
@@ -236,19 +240,48 @@ def _resample_means(u: _Units, n_resamples: int, rng: np.random.Generator, neste
     two_stage = nested and int(u.sizes.max()) > 1
     unit_means = u.sums / u.counts
     levels, lev_idx = np.unique(unit_means, return_inverse=True)
-    discrete = bool(np.all(u.counts == u.counts[0])) and len(levels) <= _MAX_LEVELS
+    equal_counts = bool(np.all(u.counts == u.counts[0]))
+    discrete = equal_counts and len(levels) <= _MAX_LEVELS
+    n_varying = int(np.count_nonzero(_within_var(u, unit_means) > 0)) if two_stage else 0
+    moment = two_stage and equal_counts and n_resamples * n_varying > EXACT_DRAW_BUDGET
     for start in range(0, n_resamples, step):
         b = min(step, n_resamples - start)
-        mult = _task_multiplicities(t, b, rng)
+        mult = task_multiplicities(t, b, rng)
         if not two_stage:
             tot_s = np.bincount(u.cluster, weights=u.sums, minlength=t)
             tot_c = np.bincount(u.cluster, weights=u.counts, minlength=t)
             out[start : start + b] = (mult @ tot_s) / (mult @ tot_c)
+        elif moment:
+            out[start : start + b] = _moment_second_stage(u, unit_means, mult, rng)
         elif discrete:
             out[start : start + b] = _level_chain(u, levels, lev_idx, mult, rng)
         else:
             out[start : start + b] = _explicit_second_stage(u, mult, rng)
     return out
+
+
+def _within_var(u: _Units, unit_means: np.ndarray) -> np.ndarray:
+    """Per task: the variance of its unit means (0 for a task whose seeds all agree)."""
+    t = len(u.sizes)
+    mean = np.bincount(u.cluster, weights=unit_means, minlength=t) / u.sizes
+    sq = np.bincount(u.cluster, weights=unit_means**2, minlength=t) / u.sizes
+    return np.maximum(sq - mean**2, 0.0)
+
+
+def _moment_second_stage(
+    u: _Units, unit_means: np.ndarray, mult: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Within-task stage for many tasks: given the task multiplicities, the resampled total is a sum of
+    independent per-task terms (m·S draws each), so by the CLT over tasks it is normal with mean
+    Σ m·S·μ_t and variance Σ m·S·σ²_t. Used only above ``EXACT_DRAW_BUDGET``, i.e. with many tasks whose
+    seeds disagree, where the exact binomial chain would dominate the run time."""
+    t = len(u.sizes)
+    mu = np.bincount(u.cluster, weights=unit_means, minlength=t) / u.sizes
+    var = _within_var(u, unit_means)
+    n = mult * u.sizes[None, :]
+    mean = n @ mu
+    sd = np.sqrt(n @ var)
+    return (mean + sd * rng.standard_normal(mult.shape[0])) / n.sum(axis=1)
 
 
 def _level_chain(
@@ -372,7 +405,7 @@ def naive_bootstrap(
     """Row-level bootstrap of a mean, treating rows as independent (kept for contrast with the cluster one)."""
     v = np.asarray(values, dtype=float)
     rng = rng if rng is not None else group_rng("naive")
-    counts = _task_multiplicities(len(v), n_resamples, rng)
+    counts = task_multiplicities(len(v), n_resamples, rng)
     return _summarise(counts @ v / len(v), float(v.mean()), conf, len(v), len(v))
 
 

@@ -91,7 +91,8 @@ def heatmaps(df_cells: pd.DataFrame, value: str, label: str, fmt: str, note: str
     n = len(strategies)
     ncols = min(3, n)
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(4.2 * ncols, 3.2 * nrows + 0.6), layout="constrained")
+    fig = Figure(figsize=(3.8 * ncols + 0.8, 3.0 * nrows + 0.8))
+    fig.subplots_adjust(left=0.08, right=0.88, bottom=0.1, top=0.88, wspace=0.35, hspace=0.45)
     classes = sorted(df_cells["task_class"].astype(str).unique())
     agents = sorted(df_cells["agent"].unique())
     vmax = float(np.nanmax(df_cells[value].to_numpy(dtype=float))) if len(df_cells) else 1.0
@@ -109,7 +110,8 @@ def heatmaps(df_cells: pd.DataFrame, value: str, label: str, fmt: str, note: str
                 ink = "black" if v > 0.6 * vmax else "white"  # readable on both ends of viridis
                 ax.text(xx, yy, format(v, fmt), ha="center", va="center", fontsize=7, color=ink)
         ax.set_title(s, fontsize=9)
-        fig.colorbar(im, ax=ax, fraction=0.046)
+    if strategies:
+        fig.colorbar(im, cax=fig.add_axes((0.91, 0.15, 0.015, 0.7)))  # one shared scale for every panel
     fig.suptitle(f"{label} by task class × agent {note}", fontsize=10)
     return _save(fig, path)
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pytest_hybrid_eval.stats import cluster_bootstrap, group_rng
+from pytest_hybrid_eval.stats import cluster_bootstrap, group_rng, task_multiplicities
 
 
 def group_intervals(
@@ -58,7 +58,7 @@ def _share_interval(g: pd.DataFrame, n_resamples: int, key: tuple[Any, ...], con
     est = float(cloud.sum() / total.sum()) if total.sum() > 0 else 0.0
     rng = group_rng(key)
     t = len(per_task)
-    mult = rng.multinomial(t, np.full(t, 1.0 / t), size=n_resamples)
+    mult = task_multiplicities(t, n_resamples, rng)
     den = mult @ total
     draws = np.where(den > 0, (mult @ cloud) / np.where(den > 0, den, 1), 0.0)
     a = (1 - conf) / 2
