@@ -1,0 +1,1 @@
+"""User profiles of the community forum."""
