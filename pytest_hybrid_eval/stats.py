@@ -216,10 +216,20 @@ def _units(values: np.ndarray, clusters: np.ndarray, nested: np.ndarray | None) 
     )
 
 
+def task_draws(t: int, b: int, rng: np.random.Generator) -> np.ndarray:
+    """(b, t) task indices: each resample draws t tasks with replacement (narrow ints: cheaper to draw)."""
+    return rng.integers(0, t, size=(b, t), dtype=np.int16 if t < 2**15 else np.int32)
+
+
 def task_multiplicities(t: int, b: int, rng: np.random.Generator) -> np.ndarray:
     """(b, t) matrix: how often each task is drawn in each resample (t draws with replacement)."""
-    idx = rng.integers(0, t, size=(b, t)) + (np.arange(b, dtype=np.int64) * t)[:, None]
-    return np.bincount(idx.ravel(), minlength=b * t).reshape(b, t)
+    return _counts(task_draws(t, b, rng), t)
+
+
+def _counts(idx: np.ndarray, t: int) -> np.ndarray:
+    b = idx.shape[0]
+    flat = idx.astype(np.int64) + (np.arange(b, dtype=np.int64) * t)[:, None]
+    return np.bincount(flat.ravel(), minlength=b * t).reshape(b, t)
 
 
 def _resample_means(u: _Units, n_resamples: int, rng: np.random.Generator, nested: bool) -> np.ndarray:
@@ -246,17 +256,17 @@ def _resample_means(u: _Units, n_resamples: int, rng: np.random.Generator, neste
     moment = two_stage and equal_counts and n_resamples * n_varying > EXACT_DRAW_BUDGET
     for start in range(0, n_resamples, step):
         b = min(step, n_resamples - start)
-        mult = task_multiplicities(t, b, rng)
-        if not two_stage:
+        idx = task_draws(t, b, rng)
+        if not two_stage:  # gathers over drawn tasks: cheaper than building the multiplicity matrix
             tot_s = np.bincount(u.cluster, weights=u.sums, minlength=t)
             tot_c = np.bincount(u.cluster, weights=u.counts, minlength=t)
-            out[start : start + b] = (mult @ tot_s) / (mult @ tot_c)
+            out[start : start + b] = tot_s[idx].sum(axis=1) / tot_c[idx].sum(axis=1)
         elif moment:
-            out[start : start + b] = _moment_second_stage(u, unit_means, mult, rng)
+            out[start : start + b] = _moment_second_stage(u, unit_means, idx, rng)
         elif discrete:
-            out[start : start + b] = _level_chain(u, levels, lev_idx, mult, rng)
+            out[start : start + b] = _level_chain(u, levels, lev_idx, _counts(idx, t), rng)
         else:
-            out[start : start + b] = _explicit_second_stage(u, mult, rng)
+            out[start : start + b] = _explicit_second_stage(u, _counts(idx, t), rng)
     return out
 
 
@@ -269,19 +279,19 @@ def _within_var(u: _Units, unit_means: np.ndarray) -> np.ndarray:
 
 
 def _moment_second_stage(
-    u: _Units, unit_means: np.ndarray, mult: np.ndarray, rng: np.random.Generator
+    u: _Units, unit_means: np.ndarray, idx: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """Within-task stage for many tasks: given the task multiplicities, the resampled total is a sum of
-    independent per-task terms (m·S draws each), so by the CLT over tasks it is normal with mean
-    Σ m·S·μ_t and variance Σ m·S·σ²_t. Used only above ``EXACT_DRAW_BUDGET``, i.e. with many tasks whose
-    seeds disagree, where the exact binomial chain would dominate the run time."""
+    """Within-task stage for many tasks: given the drawn tasks, the resampled total is a sum of
+    independent per-task terms (S draws each), so by the CLT over tasks it is normal with mean
+    Σ S·μ_t and variance Σ S·σ²_t over the drawn tasks. Used only above ``EXACT_DRAW_BUDGET``, i.e. with
+    many tasks whose seeds disagree, where the exact binomial chain would dominate the run time."""
     t = len(u.sizes)
-    mu = np.bincount(u.cluster, weights=unit_means, minlength=t) / u.sizes
+    size = u.sizes.astype(float)
+    mu = np.bincount(u.cluster, weights=unit_means, minlength=t) / size
     var = _within_var(u, unit_means)
-    n = mult * u.sizes[None, :]
-    mean = n @ mu
-    sd = np.sqrt(n @ var)
-    return (mean + sd * rng.standard_normal(mult.shape[0])) / n.sum(axis=1)
+    mean = (size * mu)[idx].sum(axis=1)
+    sd = np.sqrt((size * var)[idx].sum(axis=1))
+    return (mean + sd * rng.standard_normal(idx.shape[0])) / size[idx].sum(axis=1)
 
 
 def _level_chain(

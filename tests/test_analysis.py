@@ -164,3 +164,16 @@ def test_real_seed_datasets(tmp_path: Path) -> None:
     assert int(s["rows"].sum()) == 430 and (s.loc[s["strategy"] == "R2", "cost__gpt-5.5"] == 0).all()
     out = analyze(SEED_DATA, out=tmp_path / "seed", n_resamples=300)
     assert (out / "report.html").exists()
+
+
+def test_reader_tolerates_torn_tail_but_not_a_bad_middle_line(tmp_path: Path) -> None:
+    rows = synthetic_rows({"s": StrategySpec(0.0, 0.5)}, n_tasks=3, seeds=(1,))
+    d = _write(tmp_path, rows)
+    raw = d / "raw.jsonl"
+    raw.write_text(raw.read_text() + rows[0].model_dump_json()[:40], encoding="utf-8")  # crash mid-write
+    assert len(load(d)) == 3
+    lines = raw.read_text().split("\n")
+    lines[1] = '{"sweep": "x"}'
+    raw.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"raw\.jsonl:2:"):
+        load(d)

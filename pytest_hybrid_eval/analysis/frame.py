@@ -17,7 +17,7 @@ import pandas as pd
 from pytest_hybrid_eval.analysis.seed_format import is_seed_record, seed_records_to_dicts
 from pytest_hybrid_eval.errors import ResultsError
 from pytest_hybrid_eval.pricing import PricingTable, cost_from_counts
-from pytest_hybrid_eval.results import Row, read_rows
+from pytest_hybrid_eval.results import SCHEMA_VERSION, Row, read_rows
 
 TIERS = ("local", "cloud", "aux")
 TOKEN_KINDS = ("prompt", "completion", "cached", "reasoning")
@@ -60,52 +60,90 @@ COLUMNS: list[str] = [
 
 
 def row_to_dict(row: Row) -> dict[str, Any]:
-    """Flatten one of our rows; auxiliary calls that ran on the cloud tier are kept apart for pricing."""
+    """Flatten one of our rows (in memory)."""
+    return flatten_row(row.model_dump(mode="json"))
+
+
+def flatten_row(r: dict[str, Any]) -> dict[str, Any]:
+    """Flatten one row as parsed from raw.jsonl; auxiliary calls on the cloud tier are kept apart for pricing.
+
+    Works on the JSON dict rather than a validated ``Row`` because pydantic validation of 100k rows costs
+    more than the whole analysis; required fields are still looked up strictly (KeyError on a bad row).
+    """
+    prov = r["provenance"]
+    calls = r.get("calls") or {}
+    tokens = r.get("tokens") or {}
+    err = str(r.get("error") or "none")
     d: dict[str, Any] = {
-        "sweep": row.sweep,
-        "cell_id": row.cell_id,
-        "task_id": row.task_id,
-        "task_class": row.task_class,
-        "family": row.family,
-        "difficulty": row.difficulty,
-        "agent": row.agent,
-        "strategy": row.strategy,
-        "seed": row.seed,
-        "passed": bool(row.passed) and row.error == "none",
+        "sweep": r["sweep"],
+        "cell_id": r["cell_id"],
+        "task_id": r["task_id"],
+        "task_class": r["task_class"],
+        "family": r["family"],
+        "difficulty": r.get("difficulty", ""),
+        "agent": r["agent"],
+        "strategy": r["strategy"],
+        "seed": int(r["seed"]),
+        "passed": bool(r["passed"]) and err == "none",
         "graded": True,
-        "error": row.error,
-        "reason": row.reason or "",
-        "tests_passed": row.tests_passed,
-        "tests_total": row.tests_total,
-        "calls_local": row.calls.local,
-        "calls_cloud": row.calls.cloud,
-        "calls_aux": row.calls.aux,
-        "calls_failed": row.calls.failed,
-        "wall_ms": row.wall_ms,
-        "agent_ms": row.agent_ms,
-        "backend": row.provenance.backend,
-        "local_model": row.provenance.local_model,
-        "cloud_model": row.provenance.cloud_model,
-        "models": f"{row.provenance.local_model}+{row.provenance.cloud_model}",
-        "pricing_sha": row.provenance.pricing_sha,
-        "config_sha": row.provenance.config_sha,
-        "started_at": row.started_at.isoformat(),
+        "error": err,
+        "reason": r.get("reason") or "",
+        "tests_passed": int(r.get("tests_passed", 0)),
+        "tests_total": int(r.get("tests_total", 0)),
+        "calls_local": int(calls.get("local", 0)),
+        "calls_cloud": int(calls.get("cloud", 0)),
+        "calls_aux": int(calls.get("aux", 0)),
+        "calls_failed": int(calls.get("failed", 0)),
+        "wall_ms": float(r.get("wall_ms", 0.0)),
+        "agent_ms": float(r.get("agent_ms", 0.0)),
+        "backend": prov["backend"],
+        "local_model": prov.get("local_model", ""),
+        "cloud_model": prov.get("cloud_model", ""),
+        "models": f"{prov.get('local_model', '')}+{prov.get('cloud_model', '')}",
+        "pricing_sha": prov.get("pricing_sha", ""),
+        "config_sha": prov.get("config_sha", ""),
+        "started_at": str(r["started_at"]),
         "source_format": "row",
     }
     for tier in TIERS:
-        tc = getattr(row.tokens, tier)
+        tc = tokens.get(tier) or {}
         for kind in TOKEN_KINDS:
-            d[f"{tier}_{kind}"] = getattr(tc, kind)
+            d[f"{tier}_{kind}"] = int(tc.get(kind, 0))
     aux_cloud = {"prompt": 0, "completion": 0, "cached": 0}
-    for rec in row.calls.records:
-        for aux in rec.aux:
-            if aux.tier == "cloud":
-                aux_cloud["prompt"] += aux.usage.prompt
-                aux_cloud["completion"] += aux.usage.completion
-                aux_cloud["cached"] += aux.usage.cached
+    for rec in calls.get("records") or []:
+        for aux in rec.get("aux") or []:
+            if aux.get("tier") == "cloud":
+                usage = aux.get("usage") or {}
+                for k in aux_cloud:
+                    aux_cloud[k] += int(usage.get(k, 0))
     for k, v in aux_cloud.items():
         d[f"auxcloud_{k}"] = v
     return d
+
+
+def _read_our_rows(path: Path) -> list[dict[str, Any]]:
+    """Our raw.jsonl with ``results.read_rows`` semantics (torn last line tolerated, last row per cell
+    wins); on a bad line, ``read_rows`` itself is asked for its one-line error naming line and field."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    latest: dict[str, dict[str, Any]] = {}
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if obj.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
+                raise ResultsError(
+                    f"{path}:{i}: schema_version {obj.get('schema_version')} is not {SCHEMA_VERSION}; "
+                    "analyse it with the plugin version that wrote it"
+                )
+            d = flatten_row(obj)
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            if i == len(lines):
+                continue  # torn last line (no trailing newline): a crash mid-write, tolerated
+            read_rows(path)  # raises the contract's precise message
+            raise ResultsError(f"{path}:{i}: malformed row; fix or remove that line") from None
+        latest[d["cell_id"]] = d
+    return list(latest.values())
 
 
 def _sweep_files(path: Path) -> list[Path]:
@@ -152,8 +190,8 @@ def _load_seed_file(path: Path) -> list[dict[str, Any]]:
 def load(path: Path | str) -> pd.DataFrame:
     """A sweep dir, a raw.jsonl, or a folder of sweeps → one flat DataFrame (columns: ``COLUMNS``).
 
-    Our rows are read with ``results.read_rows`` (last row per cell wins, as on resume); seed-format files
-    are detected by their fields and converted by ``seed_format``.
+    Our rows are read with ``results.read_rows`` semantics (last row per cell wins, as on resume; a torn
+    last line is skipped); seed-format files are detected by their fields and converted by ``seed_format``.
     """
     dicts: list[dict[str, Any]] = []
     for f in _sweep_files(Path(path)):
@@ -161,7 +199,7 @@ def load(path: Path | str) -> pd.DataFrame:
         if first is not None and is_seed_record(first):
             dicts.extend(_load_seed_file(f))
         else:
-            dicts.extend(row_to_dict(r) for r in read_rows(f).rows)
+            dicts.extend(_read_our_rows(f))
     return to_frame(dicts)
 
 

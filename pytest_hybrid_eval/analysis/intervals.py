@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pytest_hybrid_eval.stats import cluster_bootstrap, group_rng, task_multiplicities
+from pytest_hybrid_eval.stats import cluster_bootstrap, group_rng, task_draws
 
 
 def group_intervals(
@@ -58,9 +58,9 @@ def _share_interval(g: pd.DataFrame, n_resamples: int, key: tuple[Any, ...], con
     est = float(cloud.sum() / total.sum()) if total.sum() > 0 else 0.0
     rng = group_rng(key)
     t = len(per_task)
-    mult = task_multiplicities(t, n_resamples, rng)
-    den = mult @ total
-    draws = np.where(den > 0, (mult @ cloud) / np.where(den > 0, den, 1), 0.0)
+    idx = task_draws(t, n_resamples, rng)
+    den = total.astype(float)[idx].sum(axis=1)
+    draws = np.where(den > 0, cloud.astype(float)[idx].sum(axis=1) / np.where(den > 0, den, 1), 0.0)
     a = (1 - conf) / 2
     lo, hi = np.quantile(draws, [a, 1 - a])
     return {"estimate": est, "lo": float(lo), "hi": float(hi), "n_clusters": t, "n_resamples": n_resamples}
