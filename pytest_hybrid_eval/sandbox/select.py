@@ -18,7 +18,7 @@ from pathlib import Path
 from pytest_hybrid_eval.config import SandboxConfig
 from pytest_hybrid_eval.errors import HybridEvalError
 from pytest_hybrid_eval.sandbox.base import Limits, Sandbox
-from pytest_hybrid_eval.sandbox.bwrap import BwrapSandbox
+from pytest_hybrid_eval.sandbox.bwrap import BwrapSandbox, runtime_paths
 from pytest_hybrid_eval.sandbox.process import ProcessSandbox
 
 KINDS = ("docker", "bwrap", "process")
@@ -83,9 +83,9 @@ def limits_from_config(cfg: SandboxConfig, wall_s: float, output_bytes: int = Li
     return Limits(wall_s=wall_s, memory_mb=cfg.memory_mb, cpu_s=cfg.cpu_s, pids=cfg.pids, output_bytes=output_bytes)
 
 
-def _build(kind: str, hide: list[Path]) -> Sandbox:
+def _build(kind: str, hide: list[Path], expose: list[Path] | None = None) -> Sandbox:
     if kind == "bwrap":
-        return BwrapSandbox(hide=hide)
+        return BwrapSandbox(hide=hide, expose=[*runtime_paths(), *(expose or [])])
     if kind == "process":
         return ProcessSandbox()
     cls = _docker_sandbox_class()
@@ -93,18 +93,23 @@ def _build(kind: str, hide: list[Path]) -> Sandbox:
     return cls(hide=hide)
 
 
-def make_sandbox(cfg: SandboxConfig, hide: list[Path] | None = None) -> Sandbox:
-    """The sandbox the config asks for; an explicit kind that does not work here is an error naming the fix."""
+def make_sandbox(cfg: SandboxConfig, hide: list[Path] | None = None, expose: list[Path] | None = None) -> Sandbox:
+    """The sandbox the config asks for; an explicit kind that does not work here is an error naming the fix.
+
+    ``expose`` adds read-only directories to the ones the interpreter needs (e.g. installed agent CLIs under
+    a home directory that the sandbox otherwise hides).
+    """
     hide = list(hide or [])
+    extra = list(expose or [])
     kinds = available_kinds()
     if cfg.kind != "auto":
         reason = kinds[cfg.kind]
         if reason is not None:
             raise HybridEvalError(f"sandbox.kind={cfg.kind} is unavailable: {reason}; {_FIXES[cfg.kind]}")
-        return _build(cfg.kind, hide)
+        return _build(cfg.kind, hide, extra)
     for kind in ("docker", "bwrap"):
         if kinds[kind] is None:
-            return _build(kind, hide)
+            return _build(kind, hide, extra)
     warnings.warn(
         f"no isolating sandbox available (docker: {kinds['docker']}; bwrap: {kinds['bwrap']}); candidate code "
         "runs as a plain process with rlimits only and rows are marked isolated=false. "
