@@ -55,8 +55,13 @@ class BwrapSandbox:
         self.use_cgroup = use_cgroup
 
     def exposed(self) -> list[Path]:
-        """The ``expose`` paths that a home tmpfs would otherwise cover (the others are visible anyway)."""
-        return [p for p in self.expose if any(_inside(p, h) for h in _ALWAYS_HIDDEN if h.is_dir())]
+        """The ``expose`` paths that a private tmpfs (/tmp, homes) would otherwise cover.
+
+        A virtualenv created under /tmp (a fresh clone there, CI in a temp dir) needs this as much as an
+        interpreter under /root does; the other paths are visible through the read-only root anyway.
+        """
+        covered = [Path("/tmp"), *(h for h in _ALWAYS_HIDDEN if h.is_dir())]
+        return [p for p in self.expose if any(_inside(p, h) for h in covered)]
 
     def build_argv(self, argv: list[str], cwd: Path, env: dict[str, str], allow_loopback: bool) -> list[str]:
         """The full bwrap command line (public so tests and `hybrid-eval env` can show it)."""
