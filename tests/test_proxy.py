@@ -39,9 +39,10 @@ def _mode(body: dict[str, Any]) -> str:
     return text.split("mode:", 1)[1].split()[0] if "mode:" in text else "plain"
 
 
-def fake_completion(tier: str, model: str, usage: bool, tool_call: bool = False) -> bytes:
+def fake_completion(tier: str, model: str, usage: bool, tool_call: bool = False, empty: bool = False) -> bytes:
     """A non-stream reply; odd whitespace on purpose so any re-serialization would show."""
-    msg: dict[str, Any] = {"role": "assistant", "content": None if tool_call else f"[{tier}] {REPLY_TEXT}"}
+    text = "" if empty else f"[{tier}] {REPLY_TEXT}"
+    msg: dict[str, Any] = {"role": "assistant", "content": None if tool_call else text}
     if tool_call:
         msg["tool_calls"] = [{"id": "call_1", "type": "function",
                               "function": {"name": "write_file", "arguments": '{"path": "a.py", "text": "x = 1"}'}}]
@@ -55,7 +56,7 @@ def fake_completion(tier: str, model: str, usage: bool, tool_call: bool = False)
     return json.dumps(obj, indent=1).encode()
 
 
-def fake_events(tier: str, model: str, usage: bool, tool_call: bool = False) -> list[bytes]:
+def fake_events(tier: str, model: str, usage: bool, tool_call: bool = False, empty: bool = False) -> list[bytes]:
     """The SSE events of a streamed reply, one write each."""
     def ev(obj: dict[str, Any]) -> bytes:
         return b"data: " + json.dumps(obj).encode() + b"\n\n"
@@ -68,7 +69,7 @@ def fake_events(tier: str, model: str, usage: bool, tool_call: bool = False) -> 
              "function": {"name": "write_file", "arguments": '{"path": "a.py"}'}}]}}]}))
         out.append(ev({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}))
     else:
-        for piece in (f"[{tier}] ", "def add(a, b):\n", "    return a + b\n"):
+        for piece in () if empty else (f"[{tier}] ", "def add(a, b):\n", "    return a + b\n"):
             out.append(ev({**base, "choices": [{"index": 0, "delta": {"content": piece}}]}))
         out.append(ev({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
     if usage:
@@ -145,9 +146,10 @@ class FakeUpstream:
             await asyncio.sleep(60)
         usage = mode != "nousage"
         tool = mode == "toolcall"
+        empty = mode == "emptylocal" and tier == "local"
         model = body["model"]
         if not body.get("stream"):
-            data = fake_completion(tier, model, usage, tool)
+            data = fake_completion(tier, model, usage, tool, empty)
             self.sent[tag] = data
             return web.Response(body=data, content_type="application/json")
         want_usage = usage and bool((body.get("stream_options") or {}).get("include_usage"))
@@ -155,7 +157,7 @@ class FakeUpstream:
         await resp.prepare(request)
         sent = b""
         try:
-            for event in fake_events(tier, model, want_usage, tool):
+            for event in fake_events(tier, model, want_usage, tool, empty):
                 if mode == "slowstream":
                     await asyncio.sleep(0.2)
                 await resp.write(event)
@@ -627,3 +629,57 @@ def test_stream_call_is_in_the_ledger_before_the_client_sees_done(proxy: Service
                         break
                 else:
                     pytest.fail("stream ended without [DONE]")
+
+
+# -- verify, then escalate -------------------------------------------------------------------------------
+
+needs_escalate = pytest.mark.skipif("escalate" not in strategy_names(), reason="no escalate strategy")
+
+
+@needs_escalate
+@pytest.mark.parametrize("stream", [False, True])
+def test_escalate_releases_a_good_local_reply_unaltered(proxy: Services, upstream: FakeUpstream,
+                                                        stream: bool) -> None:
+    text = f"e {tag()}"
+    cell = f"t.a.escalate.s{int(stream)}"
+    r = post(proxy, cell, "escalate", chat_body(text, stream=stream))
+    assert r.status_code == 200 and r.headers["X-Hybrid-Route"] == "local"
+    assert "X-Hybrid-Escalated" not in r.headers
+    sent = upstream.sent[text]
+    if stream:  # the client did not ask for usage: only the usage event is left out
+        sent = b"".join(e for e in fake_events("local", "local-model", True) if b'"usage"' not in e)
+    assert r.content == sent
+    [rec] = proxy.ledger.usage(cell).calls
+    assert rec.choice == "local" and "escalated" not in rec.features and rec.usage.prompt == 11
+
+
+@needs_escalate
+@pytest.mark.parametrize("stream", [False, True])
+def test_escalate_reasks_the_cloud_and_counts_both_calls(proxy: Services, upstream: FakeUpstream,
+                                                         stream: bool) -> None:
+    text = f"mode:emptylocal {tag()}"
+    cell = f"t.a.escalate.s{10 + int(stream)}"
+    extra = {"stream": True, "stream_options": {"include_usage": True}} if stream else {}
+    r = post(proxy, cell, "escalate", chat_body(text, **extra))
+    assert r.status_code == 200
+    assert r.headers["X-Hybrid-Route"] == "cloud" and r.headers["X-Hybrid-Escalated"] == "1"
+    assert [q["tier"] for q in upstream.requests[-2:]] == ["local", "cloud"]
+    assert r.content == upstream.sent[text]  # the cloud's bytes, exactly
+    usage = proxy.ledger.usage(cell)
+    local, cloud = usage.calls
+    assert (local.choice, cloud.choice) == ("local", "cloud")
+    assert local.call_index == cloud.call_index == 0
+    assert local.features["escalated"] is True and "empty" in local.features["escalation_reason"]
+    assert cloud.features["escalated_from"] == "local" and cloud.reason.startswith("escalated from local")
+    assert (usage.local_calls, usage.cloud_calls, usage.failed_calls) == (1, 1, 0)
+    assert usage.local.prompt == 11 and usage.cloud.prompt == 11
+
+
+def test_assemble_sse_folds_a_stream_into_one_message() -> None:
+    from pytest_hybrid_eval.routing.proxy import assemble_sse
+
+    msg = assemble_sse(b"".join(fake_events("local", "m", True)))["choices"][0]
+    assert msg["message"]["content"] == f"[local] {REPLY_TEXT}" and msg["finish_reason"] == "stop"
+    tool = assemble_sse(b"".join(fake_events("local", "m", False, tool_call=True)))["choices"][0]
+    assert tool["message"]["tool_calls"][0]["function"] == {"name": "write_file", "arguments": '{"path": "a.py"}'}
+    assert tool["finish_reason"] == "tool_calls"

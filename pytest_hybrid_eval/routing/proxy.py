@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -183,6 +184,56 @@ def forced_tier(model: Any) -> str | None:
     return None
 
 
+def escalation_check(strategy: Strategy) -> Callable[[dict[str, Any]], str | None] | None:
+    """The ``needs_escalation(reply) -> reason | None`` check of a verify-then-escalate strategy: a method
+    of the strategy, or a function of the module that defines it."""
+    check = getattr(strategy, "needs_escalation", None)
+    if check is None:
+        check = getattr(sys.modules.get(type(strategy).__module__), "needs_escalation", None)
+    return check if callable(check) else None
+
+
+def assemble_sse(data: bytes) -> dict[str, Any]:
+    """A streamed reply folded into the shape of a non-streamed one (first choice), for checks."""
+    content: list[str] = []
+    calls: dict[int, dict[str, Any]] = {}
+    finish: str | None = None
+    refusal: list[str] = []
+    for event in _EVENT_END.split(data):
+        payload = "\n".join(line[5:].lstrip(" ") for line in event.decode("utf-8", "replace").splitlines()
+                            if line.startswith("data:")).strip()
+        if not payload or payload == "[DONE]":
+            continue
+        try:
+            obj = json.loads(payload)
+        except ValueError:
+            continue
+        for ch in (obj.get("choices") or []) if isinstance(obj, dict) else []:
+            if not isinstance(ch, dict) or ch.get("index", 0) != 0:
+                continue
+            finish = ch.get("finish_reason") or finish
+            delta = ch.get("delta") if isinstance(ch.get("delta"), dict) else {}
+            if isinstance(delta.get("content"), str):
+                content.append(delta["content"])
+            if isinstance(delta.get("refusal"), str):
+                refusal.append(delta["refusal"])
+            for tc in delta.get("tool_calls") or []:
+                if not isinstance(tc, dict):
+                    continue
+                slot = calls.setdefault(int(tc.get("index", len(calls))),
+                                        {"id": None, "type": "function", "function": {"name": "", "arguments": ""}})
+                slot["id"] = tc.get("id") or slot["id"]
+                fn = tc.get("function") if isinstance(tc.get("function"), dict) else {}
+                slot["function"]["name"] += fn.get("name") or ""
+                slot["function"]["arguments"] += fn.get("arguments") or ""
+    message: dict[str, Any] = {"role": "assistant", "content": "".join(content) or None}
+    if calls:
+        message["tool_calls"] = [calls[i] for i in sorted(calls)]
+    if refusal:
+        message["refusal"] = "".join(refusal)
+    return {"choices": [{"index": 0, "message": message, "finish_reason": finish}]}
+
+
 class LocalAuxClient:
     """Lets a strategy ask a helper model (classifier, embedder) through the LOCAL backend, with a timeout.
 
@@ -274,6 +325,8 @@ class _Call:
     usage_source: str = "none"
     ttft_ms: float | None = None
     aux: list[AuxCall] = field(default_factory=list)
+    extra_features: dict[str, Any] = field(default_factory=dict)
+    content_type: str | None = None
     recorded: bool = False
 
     def first_byte(self) -> None:
@@ -285,7 +338,7 @@ class _Call:
         return CallRecord(
             cell_id=self.cell_id, call_index=self.call_index, strategy=self.strategy, choice=self.choice,
             forced=self.forced, reason=d.reason if d else "", confidence=d.confidence if d else None,
-            features=dict(d.features) if d else {}, decide_ms=self.decide_ms, backend_kind=self.backend_kind,
+            features={**(d.features if d else {}), **self.extra_features}, decide_ms=self.decide_ms, backend_kind=self.backend_kind,
             model=self.model, stream=self.stream, status=self.status, error=self.error, retries=self.retries,
             usage=self.usage or TokenCounts(), usage_source=self.usage_source, ttft_ms=self.ttft_ms,
             total_ms=_ms(self.t0), aux=list(self.aux), started_at=self.started_at,
@@ -412,14 +465,30 @@ class RoutingProxy:
             call.error = f"strategy {call.strategy!r} failed: {type(exc).__name__}: {exc}"[:300]
             call.status = 500
             return error_response(500, call.error, "server_error")
-        tier = decision.choice
-        backend = self.backends[tier]
-        call.backend_kind, call.model = backend.kind, backend.model
-        route_headers = {"X-Hybrid-Route": tier, "X-Hybrid-Strategy": call.strategy,
-                         "X-Hybrid-Call-Index": str(call.call_index)}
+        if decision.verify_then_escalate and decision.choice == "local":
+            return await self._escalating(request, raw, body, strategy, cell_id, call, stream,
+                                          strip_usage=not client_wants_usage)
+        return await self._forward(request, raw, body, cell_id, call, decision.choice, stream,
+                                   strip_usage=not client_wants_usage)
+
+    def _route_headers(self, call: _Call, tier: str) -> dict[str, str]:
+        return {"X-Hybrid-Route": tier, "X-Hybrid-Strategy": call.strategy,
+                "X-Hybrid-Call-Index": str(call.call_index)}
+
+    @staticmethod
+    def _payload(backend: Backend, raw: bytes, stream: bool) -> bytes:
         # Re-parse the client's bytes so nothing a strategy did to ``body`` can reach the upstream.
         upstream_body = backend.prepare_body(json.loads(raw), stream=stream)
-        payload = json.dumps(upstream_body, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(upstream_body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    async def _forward(self, request: web.Request, raw: bytes, body: dict[str, Any], cell_id: str | None,
+                       call: _Call, tier: str, stream: bool, strip_usage: bool,
+                       extra_headers: dict[str, str] | None = None) -> web.StreamResponse:
+        """Send the call to ``tier`` and relay the reply as it arrives."""
+        backend = self.backends[tier]
+        call.backend_kind, call.model = backend.kind, backend.model
+        route_headers = {**self._route_headers(call, tier), **(extra_headers or {})}
+        payload = self._payload(backend, raw, stream)
         try:
             upstream, call.retries = await backend.open(
                 self.session, "POST", "chat/completions", body=payload,
@@ -433,13 +502,134 @@ class RoutingProxy:
         try:
             if stream and upstream.status == 200:
                 return await self._relay_stream(request, upstream, call, body, route_headers,
-                                                strip_usage=not client_wants_usage)
+                                                strip_usage=strip_usage)
             return await self._relay_whole(upstream, call, body, route_headers)
         except BaseException:
             upstream.close()  # drop the connection: the upstream stops generating
             raise
         finally:
             upstream.release()
+
+    # -- verify, then escalate ----------------------------------------------------------------------------
+
+    async def _escalating(self, request: web.Request, raw: bytes, body: dict[str, Any], strategy: Strategy,
+                          cell_id: str | None, call: _Call, stream: bool,
+                          strip_usage: bool) -> web.StreamResponse:
+        """Ask local and hold its whole reply; release it when the strategy's check passes, otherwise
+        record the local attempt and ask the cloud (a second record with the same call index).
+
+        The client gets exactly one of the two replies, unaltered; the local attempt's tokens are
+        counted because they were spent.
+        """
+        check = escalation_check(strategy)
+        if check is None:
+            call.status = 500
+            call.error = (f"strategy {call.strategy!r} asks to verify and escalate but has no "
+                          "needs_escalation(reply) check")
+            return error_response(500, call.error, "server_error")
+        chunks, why = await self._local_attempt(raw, body, cell_id, call, stream, check)
+        if why is None:
+            return await self._release(request, call, body, chunks, stream, strip_usage)
+        call.extra_features.update(escalated=True, escalation_reason=why)
+        self.finish(call)
+        assert call.decision is not None
+        cloud = _Call(cell_id=call.cell_id, call_index=call.call_index, strategy=call.strategy, stream=stream,
+                      started_at=call.started_at, t0=call.t0, choice="cloud", decide_ms=call.decide_ms,
+                      decision=Decision(choice="cloud", reason=f"escalated from local: {why}",
+                                        features=dict(call.decision.features)),
+                      extra_features={"escalated_from": "local", "escalation_reason": why})
+        try:
+            return await self._forward(request, raw, body, cell_id, cloud, "cloud", stream, strip_usage,
+                                       extra_headers={"X-Hybrid-Escalated": "1"})
+        except asyncio.CancelledError:
+            cloud.error = cloud.error or "client disconnected"
+            raise
+        finally:
+            self.finish(cloud)
+
+    async def _local_attempt(self, raw: bytes, body: dict[str, Any], cell_id: str | None, call: _Call,
+                             stream: bool, check: Callable[[dict[str, Any]], str | None]
+                             ) -> tuple[list[bytes], str | None]:
+        """The local reply, buffered, and why it must be escalated (None when it is usable)."""
+        local = self.backends["local"]
+        call.backend_kind, call.model = local.kind, local.model
+        chunks: list[bytes] = []
+        try:
+            upstream, call.retries = await local.open(
+                self.session, "POST", "chat/completions", body=self._payload(local, raw, stream),
+                headers=local.request_headers(cell_id, call.call_index, "local"), retry=self.retry)
+        except BackendUnavailable as exc:
+            call.retries, call.status, call.error = exc.retries, 504 if exc.timeout else 502, str(exc)
+            return chunks, "local backend unavailable"
+        call.status = upstream.status
+        call.content_type = upstream.headers.get("Content-Type")
+        try:
+            async for chunk in upstream.content.iter_any():
+                call.first_byte()
+                chunks.append(chunk)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            call.error = f"upstream reply broke: {type(exc).__name__}"
+            return chunks, "local reply broke off"
+        except BaseException:
+            upstream.close()
+            raise
+        finally:
+            upstream.release()
+        if upstream.status != 200:
+            call.error = f"upstream status {upstream.status}"
+            return chunks, f"local status {upstream.status}"
+        data = b"".join(chunks)
+        if stream:
+            watcher = SSEWatcher()
+            watcher.feed(data)
+            watcher.flush()
+            self._stream_usage(call, body, watcher)
+            reply: dict[str, Any] | None = assemble_sse(data)
+        else:
+            try:
+                parsed = json.loads(data)
+            except ValueError:
+                parsed = None
+            reply = parsed if isinstance(parsed, dict) else None
+            usage = parse_usage(reply.get("usage")) if reply else None
+            if usage is not None:
+                call.usage, call.usage_source = usage, "upstream"
+            else:
+                text = [t for ch in (reply or {}).get("choices") or [] if isinstance(ch, dict)
+                        for t in _choice_text(ch, "message")]
+                self._estimate(call, body, text)
+        if reply is None:
+            return chunks, "local reply is not a chat completion"
+        try:
+            return chunks, check(reply)
+        except Exception as exc:  # noqa: BLE001 - a broken check escalates rather than passing junk on
+            return chunks, f"escalation check failed: {type(exc).__name__}"
+
+    async def _release(self, request: web.Request, call: _Call, body: dict[str, Any], chunks: list[bytes],
+                       stream: bool, strip_usage: bool) -> web.StreamResponse:
+        """Send a verified local reply, chunk by chunk as it was received; ttft is when the client gets it."""
+        headers = self._route_headers(call, "local")
+        call.ttft_ms = None
+        if not stream:
+            call.first_byte()
+            return web.Response(body=b"".join(chunks), status=200,
+                                headers={**headers, "Content-Type": call.content_type or "application/json"})
+        resp = web.StreamResponse(status=200, headers={
+            **headers, "Content-Type": call.content_type or "text/event-stream", "Cache-Control": "no-cache"})
+        await resp.prepare(request)
+        call.first_byte()
+        self.finish(call)
+        watcher = SSEWatcher()
+        for chunk in chunks:
+            events = watcher.feed(chunk)
+            out = chunk if not strip_usage else b"".join(r for r, usage_only in events if not usage_only)
+            if out:
+                await resp.write(out)
+        rest = watcher.flush()
+        if strip_usage and rest:
+            await resp.write(rest)
+        await resp.write_eof()
+        return resp
 
     def _estimate(self, call: _Call, body: dict[str, Any], text: list[str]) -> None:
         call.usage = TokenCounts(prompt=count_messages(body["messages"]), completion=count_text("".join(text)))
