@@ -245,15 +245,16 @@ def _resample_means(u: _Units, n_resamples: int, rng: np.random.Generator, neste
     bound memory.
     """
     t = len(u.sizes)
-    step = max(1, _CHUNK_CELLS // max(1, t * int(u.sizes.max())))
-    out = np.empty(n_resamples)
     two_stage = nested and int(u.sizes.max()) > 1
+    out = np.empty(n_resamples)
     unit_means = u.sums / u.counts
     levels, lev_idx = np.unique(unit_means, return_inverse=True)
     equal_counts = bool(np.all(u.counts == u.counts[0]))
     discrete = equal_counts and len(levels) <= _MAX_LEVELS
     n_varying = int(np.count_nonzero(_within_var(u, unit_means) > 0)) if two_stage else 0
     moment = two_stage and equal_counts and n_resamples * n_varying > EXACT_DRAW_BUDGET
+    explicit = two_stage and not moment and not discrete  # only this path allocates (b, t, smax)
+    step = max(1, _CHUNK_CELLS // max(1, t * (int(u.sizes.max()) if explicit else 1)))
     for start in range(0, n_resamples, step):
         b = min(step, n_resamples - start)
         idx = task_draws(t, b, rng)

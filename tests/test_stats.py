@@ -156,3 +156,18 @@ def test_paired_bootstrap_identical_strategies() -> None:
     assert r.mcnemar_p == 1.0
     with pytest.raises(ValueError):
         paired_bootstrap(_paired(0.0), "A", "missing")
+
+
+def test_moment_matched_within_task_stage_agrees_with_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pytest_hybrid_eval.stats as stats_mod
+
+    rng = np.random.default_rng(11)
+    p = rng.uniform(0.1, 0.9, 60)
+    rows = [(t, s, float(rng.random() < p[t])) for t in range(60) for s in range(6)]
+    df = pd.DataFrame(rows, columns=["task_id", "seed", "passed"])
+    monkeypatch.setattr(stats_mod, "EXACT_DRAW_BUDGET", 10**12)
+    exact = cluster_bootstrap(df, n_resamples=8000, rng=np.random.default_rng(1))
+    monkeypatch.setattr(stats_mod, "EXACT_DRAW_BUDGET", 0)
+    approx = cluster_bootstrap(df, n_resamples=8000, rng=np.random.default_rng(1))
+    assert approx.se == pytest.approx(exact.se, rel=0.08)
+    assert (approx.lo, approx.hi) == pytest.approx((exact.lo, exact.hi), abs=0.012)

@@ -19,7 +19,7 @@ _MARKERS = "osD^v<>pXh*"
 
 def backend_note(df: pd.DataFrame) -> str:
     """A title suffix naming the backend kind(s) the rows came from."""
-    kinds = sorted(set(df["backend"].astype(str)))
+    kinds = sorted({str(x) for x in df["backend"].unique()})
     if kinds == ["scripted"]:
         return "(scripted backend — not model quality)"
     if kinds == ["replay"]:

@@ -153,12 +153,12 @@ def _provenance(df: pd.DataFrame, table: PricingTable, scenario: str, n: int, sr
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "package_version": __version__,
         "rows": len(df),
-        "sweeps": sorted(set(df["sweep"].astype(str))),
-        "source_formats": sorted(set(df["source_format"].astype(str))),
-        "backends": sorted(set(df["backend"].astype(str))),
-        "models": sorted(set(df["models"].astype(str)))[:50],
-        "config_shas": sorted(set(df["config_sha"].astype(str)) - {""})[:50],
-        "row_pricing_shas": sorted(set(df["pricing_sha"].astype(str)) - {""})[:50],
+        "sweeps": sorted(_uniq(df["sweep"])),
+        "source_formats": sorted(_uniq(df["source_format"])),
+        "backends": sorted(_uniq(df["backend"])),
+        "models": sorted(_uniq(df["models"]))[:50],
+        "config_shas": sorted(_uniq(df["config_sha"]) - {""})[:50],
+        "row_pricing_shas": sorted(_uniq(df["pricing_sha"]) - {""})[:50],
         "pricing_table": {
             "path": table.path,
             "sha256": table.sha256,
@@ -170,6 +170,10 @@ def _provenance(df: pd.DataFrame, table: PricingTable, scenario: str, n: int, sr
         "errors": {str(k): int(v) for k, v in df["error"].value_counts().items()},
         "ungraded_rows": int((~df["graded"]).sum()),
     }
+
+
+def _uniq(col: pd.Series) -> set[str]:
+    return {str(x) for x in col.unique()}
 
 
 def _md_to_html(md: str) -> str:
