@@ -127,6 +127,7 @@ def test_seed_early_fixture_semantics() -> None:
     err = by.loc[("suite/gamma", "R1", 0)]
     assert err["graded"] and not err["passed"] and err["error"] == "agent_error"
     assert sorted(df[df["task_id"] == "other/delta"]["seed"]) == [0, 1]  # repeated runs become seeds
+    assert set(df["agent"]) == {"early"}  # no variant: the sweep (folder) names the system
     priced = add_costs(df, load_table(), [], "openai-gpt5.5").set_index(["task_id", "strategy", "seed"])[
         "cost"
     ]

@@ -33,16 +33,20 @@ def compare_strategies(
     graded = df[df["graded"]].assign(_pass=lambda d: (d["passed"]).astype(float))
     out: list[dict[str, Any]] = []
     keys = list(group_keys)
+    # several sweeps may reuse (task, seed): a pair is then only formed inside one sweep
+    within: tuple[str, ...] = ("sweep",) if graded["sweep"].nunique() > 1 else ()
     for gkey, g in graded.groupby(keys, sort=True, dropna=False):
         gk = gkey if isinstance(gkey, tuple) else (gkey,)
-        out.extend(_pairs(g, dict(zip(keys, gk, strict=True)), ("task_id", "seed"), n_resamples, conf))
+        out.extend(
+            _pairs(g, dict(zip(keys, gk, strict=True)), ("task_id", "seed", *within), n_resamples, conf)
+        )
     if pooled and graded["agent"].nunique() > 1:
         extra = [k for k in keys if k != "agent"]
         groups = graded.groupby(extra, sort=True, dropna=False) if extra else [((), graded)]
         for gkey, g in groups:
             gk = gkey if isinstance(gkey, tuple) else (gkey,)
             label = {"agent": ALL_AGENTS, **dict(zip(extra, gk, strict=True))}
-            out.extend(_pairs(g, label, ("agent", "task_id", "seed"), n_resamples, conf))
+            out.extend(_pairs(g, label, ("agent", "task_id", "seed", *within), n_resamples, conf))
     return out
 
 

@@ -86,8 +86,9 @@ def _tokens(tok: dict[str, Any]) -> dict[str, int]:
 
 
 def seed_records_to_dicts(records: list[dict[str, Any]], sweep: str = "seed") -> list[dict[str, Any]]:
-    """Convert seed rows to frame dicts. Early rows get agent ``seed-harness``, strategy = route and a
-    seed equal to the run's order among rows of the same task and route, so repeated runs pair up."""
+    """Convert seed rows to frame dicts. Early rows get agent = their ``variant`` (else the sweep name),
+    strategy = route and a seed equal to the run's order among rows of the same task, agent and route, so
+    repeated runs pair up in order."""
     occurrence: dict[tuple[str, str, str], int] = defaultdict(int)
     ordered = sorted(enumerate(records), key=lambda ir: (str(ir[1].get("started_at") or ""), ir[0]))
     out: list[dict[str, Any]] = []
@@ -95,7 +96,8 @@ def seed_records_to_dicts(records: list[dict[str, Any]], sweep: str = "seed") ->
         kind = seed_kind(rec)
         task = str(rec.get("task_id"))
         if kind == "seed-early":
-            agent, strategy = "seed-harness", str(rec.get("route"))
+            # no agent field: the variant (local-model setup) or else the sweep names the system under test
+            agent, strategy = str(rec.get("variant") or sweep), str(rec.get("route"))
             key = (task, agent, strategy)
             seed = occurrence[key]
             occurrence[key] += 1
