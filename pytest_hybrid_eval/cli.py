@@ -133,6 +133,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from pytest_hybrid_eval.status import format_status, sweep_status
+
+    for line in format_status(sweep_status(Path(args.dir))):
+        print(line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hybrid-eval", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -158,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("dir", help="a sweep dir (with raw.jsonl), a raw.jsonl, or a folder of sweeps")
     an.add_argument("--by", action="append", help="extra grouping column (repeatable)")
     an.set_defaults(fn=cmd_analyze)
+
+    st = sub.add_parser("status", help="cells done/expected, outcomes, cloud $ so far, elapsed and ETA")
+    st.add_argument("dir", help="the sweep's output directory")
+    st.set_defaults(fn=cmd_status)
 
     pw = sub.add_parser("power", help="how many paired cells detect a pass-rate difference")
     pw.add_argument("--baseline", type=float, required=True)

@@ -40,6 +40,10 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("hybrid_set", "config overrides applied before --hybrid-set flags", type="linelist", default=[])
     group.addoption("--hybrid-no-report", dest="hybrid_no_report", action="store_true", default=False,
                     help="do not run the analysis/report at the end of the sweep")
+    group.addoption("--hybrid-keep-errors", dest="hybrid_keep_errors", action="store_true", default=False,
+                    help="on resume, keep cells whose recorded row is an error instead of retrying them")
+    group.addoption("--hybrid-rerun", dest="hybrid_rerun", action="store_true", default=False,
+                    help="run every selected cell again even if the out dir holds a finished row for it")
 
 
 def _convert(opt: Opt, raw: str) -> Any:

@@ -5,6 +5,8 @@ Everything of substance lives in other modules; this file only wires pytest's ho
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from pytest_hybrid_eval.tasks.model import TASK_FILE, Task
 
 _TASK_PARTS = {"public", "tests", "hidden", "reference", "decoy"}
 _ROW_KEY = "hybrid_row"
+_RECORDED_KEY = "hybrid_recorded"
 _STASH: pytest.StashKey[object] = pytest.StashKey()
 
 
@@ -83,6 +86,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in {*sweep.agents, *sweep.strategies, "puzzles", "refactors", "real_prs", *families}:
         config.addinivalue_line("markers", f"{_marker(name)}: hybrid-eval cell marker")
     config.stash[_STASH] = sess
+    rerun = config.getoption("hybrid_rerun") or config.getoption("lf", False)
+    sess.load_recorded(enabled=not rerun, keep_errors=config.getoption("hybrid_keep_errors"))
     if _is_worker(config):
         sess.proxy_url = config.workerinput["hybrid_proxy_url"]
         return
@@ -91,6 +96,19 @@ def pytest_configure(config: pytest.Config) -> None:
     except HybridEvalError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.pluginmanager.register(_Controller(sess), "hybrid-eval-controller")
+    _stop_on_sigterm(config)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _stop_on_sigterm(config: pytest.Config) -> None:
+    """SIGTERM behaves like Ctrl-C: in-flight cells stop, finished rows stay, the summary still prints."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 class _Controller:
@@ -110,6 +128,9 @@ class _Controller:
         if payload is None:
             return
         row = Row.model_validate_json(payload)
+        if any(k == _RECORDED_KEY for k, _ in report.user_properties):
+            self.sess.recorded_seen.append(row)
+            return
         self.sess.write_row(row)
         self.sess_config.hook.pytest_hybrid_row_written(row=row, path=self.sess.writer.path)
 
@@ -175,7 +196,14 @@ class CellItem(pytest.Item):
     def runtest(self) -> None:
         from pytest_hybrid_eval.execute import run_cell
 
-        row = run_cell(self.cell, self.task, _session(self.config).runtime)
+        sess = _session(self.config)
+        recorded = sess.recorded.get(self.cell.id)
+        if recorded is not None:
+            # resume: the cell already has a finished row; report its outcome without running it again
+            row = recorded
+            self.user_properties.append((_RECORDED_KEY, "1"))
+        else:
+            row = run_cell(self.cell, self.task, sess.runtime)
         self.user_properties.append((_ROW_KEY, row.model_dump_json()))
         if not row.passed:
             raise CellFailed(row)

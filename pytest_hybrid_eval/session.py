@@ -21,7 +21,7 @@ from pytest_hybrid_eval.env import git_sha, hardware_ref, manifest
 from pytest_hybrid_eval.errors import ConfigError, HybridEvalError
 from pytest_hybrid_eval.execute import CellRuntime
 from pytest_hybrid_eval.pricing import load_table
-from pytest_hybrid_eval.results import Provenance, Row, RowWriter
+from pytest_hybrid_eval.results import Provenance, Row, RowWriter, finished_cells
 from pytest_hybrid_eval.routing.strategies import strategy_names
 from pytest_hybrid_eval.tasks.model import Task, discover_tasks
 
@@ -36,6 +36,8 @@ class SweepSession:
             (Path(r) if Path(r).is_absolute() else rootdir / r).resolve() for r in config.tasks.roots
         ]
         self.rows: list[Row] = []
+        self.recorded: dict[str, Row] = {}
+        self.recorded_seen: list[Row] = []
         self.services = None
         self.proxy_url: str | None = None
         self.writer: RowWriter | None = None
@@ -53,6 +55,17 @@ class SweepSession:
         for s in self.config.strategies:
             if s not in valid_strategies:
                 raise ConfigError(f"unknown strategy {s!r}; valid strategies: {', '.join(valid_strategies)}")
+
+    def load_recorded(self, enabled: bool, keep_errors: bool) -> None:
+        """Resume index: cells of this sweep that already have a finished row are not run again.
+
+        Only rows of the same config sha count (a different sha is refused at start, see _write_sweep_json).
+        """
+        if not enabled:
+            return
+        sha = self.config.sha256()
+        self.recorded = {cid: r for cid, r in finished_cells(self.out_dir, keep_errors).items()
+                         if r.provenance.config_sha == sha}
 
     # -- tasks ----------------------------------------------------------------------------------------------
     @cached_property

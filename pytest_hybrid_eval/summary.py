@@ -34,22 +34,24 @@ def summary_lines(rows: Iterable[Row], pricing: PricingTable, scenario: str) -> 
 def write_summary(tr, sess, report: bool) -> None:
     """The `hybrid-eval` section at the end of a run (controller only)."""
     cfg = sess.config
+    rows = [*sess.recorded_seen, *sess.rows]
     title = f"hybrid-eval: {cfg.name} ({cfg.backend} backend" + (" — not model quality)" if cfg.backend == "scripted" else ")")
     tr.write_sep("=", title)
-    if not sess.rows:
+    if not rows:
         tr.write_line("no cells ran")
     else:
-        for line in summary_lines(sess.rows, sess.pricing, cfg.pricing.primary):
+        for line in summary_lines(rows, sess.pricing, cfg.pricing.primary):
             tr.write_line(line)
         tr.write_line(f"$/cell under pricing scenario {cfg.pricing.primary} (table sha {sess.pricing.sha256[:12]}); "
                       "cloud tok = cloud share of all tokens; errors count as failures")
-        kinds = sorted({r.provenance.sandbox_kind for r in sess.rows})
-        if any(not r.provenance.sandbox_isolated for r in sess.rows):
+        kinds = sorted({r.provenance.sandbox_kind for r in rows})
+        if any(not r.provenance.sandbox_isolated for r in rows):
             tr.write_line(f"warning: sandbox {', '.join(kinds)} is NOT isolated (install bubblewrap for isolation)",
                           yellow=True)
-    tr.write_line(f"rows:  {sess.writer.path}  ({len(sess.rows)} written this run)")
+    resumed = f", {len(sess.recorded_seen)} recorded earlier (resumed; --hybrid-rerun runs them again)" if sess.recorded_seen else ""
+    tr.write_line(f"rows:  {sess.writer.path}  ({len(sess.rows)} written this run{resumed})")
     tr.write_line(f"sweep: {sess.out_dir / 'sweep.json'}")
-    if report and sess.rows:
+    if report and rows:
         _report(tr, sess)
 
 

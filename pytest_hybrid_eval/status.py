@@ -1,0 +1,57 @@
+"""`hybrid-eval status DIR`: how far a sweep is, readable while it runs (it only reads files)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pytest_hybrid_eval.config import SweepConfig
+from pytest_hybrid_eval.errors import ResultsError
+from pytest_hybrid_eval.pricing import load_table
+from pytest_hybrid_eval.results import read_rows
+
+
+def sweep_status(out_dir: Path) -> dict:
+    sweep_file = out_dir / "sweep.json"
+    if not sweep_file.exists():
+        raise ResultsError(f"{out_dir}: no sweep.json here; pass the sweep's output directory (results/runs/<name>)")
+    meta = json.loads(sweep_file.read_text(encoding="utf-8"))
+    cfg = SweepConfig.model_validate(meta["config"])
+    expected = len(meta.get("tasks", [])) * len(cfg.agents) * len(cfg.strategies) * len(cfg.seeds)
+    report = read_rows(out_dir) if (out_dir / "raw.jsonl").exists() else None
+    rows = [r for r in (report.rows if report else []) if r.provenance.config_sha == meta["config_sha"]]
+    table = load_table(cfg.pricing.table)
+    started = datetime.fromisoformat(meta["started_at"])
+    last = max((r.finished_at for r in rows), default=started)
+    elapsed = (last - started).total_seconds()
+    done = len(rows)
+    per_cell = sum(r.wall_ms for r in rows) / 1000 / done if done else None
+    return {
+        "sweep": cfg.name,
+        "config_sha": meta["config_sha"],
+        "done": done,
+        "expected": expected,
+        "passed": sum(r.passed for r in rows),
+        "failed": sum(not r.passed and r.error == "none" for r in rows),
+        "errors": sum(r.error != "none" for r in rows),
+        "cloud_usd": sum(table.row_cost(r, cfg.pricing.primary) for r in rows),
+        "scenario": cfg.pricing.primary,
+        "elapsed_s": elapsed,
+        "since_last_row_s": (datetime.now(UTC) - last).total_seconds(),
+        "eta_s": per_cell * max(expected - done, 0) if per_cell is not None else None,
+        "torn_last_line": bool(report and report.torn_last_line),
+    }
+
+
+def format_status(s: dict) -> list[str]:
+    eta = "unknown" if s["eta_s"] is None else f"{s['eta_s'] / 60:.1f} min (sequential estimate)"
+    lines = [
+        f"sweep {s['sweep']} (config {s['config_sha'][:12]})",
+        f"cells   {s['done']}/{s['expected']} done — {s['passed']} passed, {s['failed']} failed, {s['errors']} errors",
+        f"cloud   ${s['cloud_usd']:.4f} so far under {s['scenario']}",
+        f"time    {s['elapsed_s'] / 60:.1f} min elapsed, last row {s['since_last_row_s']:.0f} s ago, ETA {eta}",
+    ]
+    if s["torn_last_line"]:
+        lines.append("note    the last line of raw.jsonl is torn (a crash mid-write); the next run repairs it")
+    return lines
