@@ -126,13 +126,15 @@ def cost_from_counts(prompt: Num, completion: Num, cached: Num, price: ModelPric
 
 
 def _resolve_path(name_or_path: str | Path) -> Path:
+    """A bare file name means the versioned ``pricing/`` folder first (then the working directory)."""
     p = Path(name_or_path)
-    if p.is_absolute() or p.parent != Path(".") or p.exists():
+    if p.is_absolute() or p.parent != Path("."):
         return p
     try:
-        return data_dir("pricing") / p
-    except FileNotFoundError as exc:
-        raise PricingError(f"{p}: pricing data folder not found; pass a path to the table file") from exc
+        candidate = data_dir("pricing") / p
+    except FileNotFoundError:
+        return p
+    return candidate if candidate.is_file() or not p.is_file() else p
 
 
 def load_table(name_or_path: str | Path = DEFAULT_TABLE) -> PricingTable:
