@@ -5,8 +5,9 @@ Shared by the ``process`` and ``bwrap`` sandboxes, which differ only in the argv
 - ``start_new_session``: the command and every descendant share one process group, so a wall timeout can
   SIGKILL ``-pgid`` and no grandchild (``sleep 1000 &``) survives. The group is killed after *every* run,
   not only on timeout, because a command may exit while its background children keep running.
-- rlimits are set in the child before ``exec`` (RLIMIT_AS for memory, RLIMIT_CPU with a one-second gap
-  between soft and hard limit so the process gets SIGXCPU and we can tell a CPU kill from our own SIGKILL).
+- rlimits are set in the child before ``exec`` (RLIMIT_AS for memory, RLIMIT_FSIZE for the largest file
+  so a disk filler stops at ``limits.file_mb``, RLIMIT_CPU with a one-second gap between soft and hard
+  limit so the process gets SIGXCPU and we can tell a CPU kill from our own SIGKILL).
   RLIMIT_NPROC is deliberately not used: it counts every process of the *user*, and root ignores it.
 - pids: best effort through a throw-away pids cgroup (v1 ``/sys/fs/cgroup/pids`` or v2 with the pids
   controller). The child joins it before ``exec``; after the run every pid still listed is killed, which
@@ -142,6 +143,8 @@ def _preexec(limits: Limits, procs_file: str | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    fsize = limits.file_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
 
 def _kill_group(pgid: int) -> None:

@@ -16,6 +16,10 @@ class Limits:
     cpu_s: int = 120
     pids: int = 256
     output_bytes: int = 1_000_000
+    #: largest file the command may write (RLIMIT_FSIZE) and the size of a sandbox's private /tmp, so a
+    #: candidate that writes until the disk is full stops at this cap instead of filling the host disk or
+    #: (for a tmpfs /tmp, whose pages are not counted by RLIMIT_AS) the host's memory
+    file_mb: int = 512
 
 
 @dataclass

@@ -11,6 +11,12 @@ keeps it in ``/root/.pyenv``), the running interpreter's prefixes are bound back
 listed in ``extra["exposed"]``) — an interpreter, not a secret. Memory/CPU rlimits are set before bwrap starts and are inherited inside; the pids cgroup
 (when writable) contains bwrap and everything below it. A wall timeout kills bwrap's process group, and
 ``--die-with-parent`` plus the pid namespace take everything inside down with it.
+
+Capabilities: bwrap started by root keeps *every* capability inside unless told otherwise, and with
+CAP_SYS_ADMIN a command can ``umount /root`` (uncovering the user's home) or ``mount -o remount,rw /``
+(writing host files). ``--cap-drop ALL`` is therefore always passed. tmpfs mounts are sized (``--size``):
+``/tmp`` holds at most ``limits.file_mb`` and the hiding mounts almost nothing, because tmpfs pages are
+host memory that RLIMIT_AS does not count.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from pytest_hybrid_eval.sandbox.base import Limits, SandboxResult
 
 BWRAP = "bwrap"
 _ALWAYS_HIDDEN = (Path("/root"), Path("/home"))
+_HIDING_TMPFS_BYTES = 1024 * 1024  # only mount points live there
 
 
 def _inside(path: Path, parent: Path) -> bool:
@@ -63,17 +70,20 @@ class BwrapSandbox:
         covered = [Path("/tmp"), *(h for h in _ALWAYS_HIDDEN if h.is_dir())]
         return [p for p in self.expose if any(_inside(p, h) for h in covered)]
 
-    def build_argv(self, argv: list[str], cwd: Path, env: dict[str, str], allow_loopback: bool) -> list[str]:
+    def build_argv(self, argv: list[str], cwd: Path, env: dict[str, str], allow_loopback: bool,
+                   tmp_mb: int = Limits.file_mb) -> list[str]:
         """The full bwrap command line (public so tests and `hybrid-eval env` can show it)."""
         cwd = Path(cwd).resolve()
+        hiding = ["--size", str(_HIDING_TMPFS_BYTES), "--tmpfs"]
         cmd = [self.bwrap, "--unshare-all"]
         if allow_loopback:
             cmd.append("--share-net")
-        cmd += ["--die-with-parent", "--new-session", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        cmd += ["--tmpfs", "/tmp"]
+        cmd += ["--cap-drop", "ALL", "--die-with-parent", "--new-session", "--ro-bind", "/", "/",
+                "--dev", "/dev", "--proc", "/proc"]  # fmt: skip
+        cmd += ["--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
         home_dirs = [p for p in _ALWAYS_HIDDEN if p.is_dir()]
         for p in home_dirs:
-            cmd += ["--tmpfs", str(p)]
+            cmd += [*hiding, str(p)]
         for p in self.exposed():
             cmd += ["--ro-bind", str(p), str(p)]
         hidden = [p for p in self.hide if p.is_dir() and p != Path("/")]
@@ -82,10 +92,10 @@ class BwrapSandbox:
         before = [p for p in hidden if _inside(cwd, p)]
         after = [p for p in hidden if not _inside(cwd, p)]
         for p in before:
-            cmd += ["--tmpfs", str(p)]
+            cmd += [*hiding, str(p)]
         cmd += ["--bind", str(cwd), str(cwd)]
         for p in after:
-            cmd += ["--tmpfs", str(p)]
+            cmd += [*hiding, str(p)]
         cmd += ["--chdir", str(cwd), "--clearenv"]
         for key, value in env.items():
             cmd += ["--setenv", key, value]
@@ -102,7 +112,7 @@ class BwrapSandbox:
     ) -> SandboxResult:
         cwd = Path(cwd).resolve()
         run_env = dict(env) if env is not None else minimal_env(cwd)
-        cmd = self.build_argv(argv, cwd, run_env, allow_loopback)
+        cmd = self.build_argv(argv, cwd, run_env, allow_loopback, tmp_mb=limits.file_mb)
         # bwrap itself needs only PATH; the command's environment is passed with --setenv
         raw = run_group(cmd, cwd, {"PATH": minimal_env(cwd)["PATH"]}, limits, use_cgroup=self.use_cgroup)
         code = raw.returncode
