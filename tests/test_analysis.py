@@ -178,3 +178,14 @@ def test_reader_tolerates_torn_tail_but_not_a_bad_middle_line(tmp_path: Path) ->
     raw.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
     with pytest.raises(ResultsError, match=r"raw\.jsonl:2:"):
         load(d)
+
+
+def test_all_failing_sweep_says_the_ranking_is_cost_only(tmp_path: Path) -> None:
+    rows = synthetic_rows(
+        {"a": StrategySpec(0.0, 0.5, error_rate=1.0), "b": StrategySpec(0.0, 0.0, error_rate=1.0)},
+        n_tasks=3,
+        seeds=(1,),
+    )
+    out = analyze(_write(tmp_path, rows), n_resamples=200)
+    d = _decision(out, "builtin")
+    assert d["recommended"] == "b" and d["reason"].startswith("No strategy passed")

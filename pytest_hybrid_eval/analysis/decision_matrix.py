@@ -107,6 +107,8 @@ def _reason(rec: dict[str, Any], rows: list[dict[str, Any]], best: str) -> str:
         text += f"; {rec['strategy']} − {best}: {_fmt_cmp(rec['vs_best'])}"
     else:
         text += f"; it shares no (task, seed) pairs with {best}, so it could not be tested against it"
+    if max(r["pass_rate"] for r in rows) == 0:
+        text = "No strategy passed any graded cell, so this only ranks cost: " + text
     cheaper_worse = [r for r in rows if r["significantly_worse"] and r["cost_mean"] < rec["cost_mean"]]
     if cheaper_worse:
         parts = [f"{r['strategy']} ({_fmt_cmp(r['vs_best'])})" for r in cheaper_worse]
