@@ -63,7 +63,7 @@ def _report(tr, sess) -> None:
     except ImportError:
         return
     try:
-        out = analyze(sess.out_dir)
+        out = analyze(sess.out_dir, pricing=sess.config.pricing.table, scenario=sess.config.pricing.primary)
     except HybridEvalError as exc:
         tr.write_line(f"report not written: {exc}", red=True)
         return
