@@ -169,6 +169,13 @@ class MiniSweAgent(CliAgent):
                                  "timeout": max(10, int(ctx.timeout_s))},
             },
         }
+        # litellm has no entry for the proxy's model name: register a free one so it stops warning per call
+        registry = home / "litellm-model-registry.json"
+        registry.write_text(json.dumps({f"openai/{ctx.model}": {
+            "max_tokens": 16384, "max_input_tokens": 128000, "max_output_tokens": 16384,
+            "input_cost_per_token": 0.0, "output_cost_per_token": 0.0, "litellm_provider": "openai",
+            "mode": "chat", "supports_function_calling": True}}))
+        config["model"]["litellm_model_registry"] = str(registry)
         config_file = home / "hybrid-eval-mini.yaml"
         config_file.write_text(yaml.safe_dump(config, sort_keys=False))
         argv = [str(exe), "-c", "mini.yaml", "-c", str(config_file), "-m", f"openai/{ctx.model}",
