@@ -10,7 +10,9 @@ in-process mechanism can be made unforgeable; we stack defences that each close 
 
 1. Tests and configuration cannot be edited: only ``editable`` paths are overlaid, and never one under
    ``tests/``/``hidden_tests/`` or a pytest configuration file (conftest.py, pytest.ini, tox.ini,
-   setup.cfg, pyproject.toml).
+   setup.cfg, pyproject.toml). The tree is writable while the tests run, so a candidate could rewrite a
+   test file before pytest imports it: the guard snapshots the test files before any candidate import
+   and compares after collection and at the end, and the scorer compares digests after the run.
 2. The set of expected tests is known independently: a separate ``--collect-only`` run on a tree holding
    the *reference* solution (trusted code, never the candidate) records every node id, cached per task.
    The candidate's JUnit report must contain exactly those ids; missing ids count as failures and any
@@ -35,6 +37,7 @@ reference cannot be collected) are ``error="score_error"``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -100,12 +103,36 @@ def _get(owner, name):
 
 
 _SNAPSHOT = [(owner, name, _get(owner, name)) for owner, name in _WATCH]
+
+
+def _test_files():
+    files = {}
+    for top in ("__TESTS_DIR__", "__HIDDEN_DIR__"):
+        for root, dirs, names in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in names:
+                path = os.path.join(root, name)
+                with open(path, "rb") as fh:
+                    files[path] = fh.read()
+    return files
+
+
+_TESTS = _test_files()  # loaded with -p, i.e. before any candidate code is imported
 _state = {"plugins": None, "config": None}
 
 
 def _die(why):
     os.write(2, ("\\nHYBRID-GUARD: " + why + "\\n").encode())
     os._exit(__GUARD_EXIT__)
+
+
+def _check_tests():
+    try:
+        same = _test_files() == _TESTS
+    except OSError:
+        same = False
+    if not same:
+        _die("the test files were changed during the run")
 
 
 def _check():
@@ -137,6 +164,7 @@ def pytest_collection(session):
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session):
     _check()
+    _check_tests()
     out = os.environ.get("HYBRID_COLLECT_OUT")
     if out:
         with open(out, "w", encoding="utf-8") as fh:
@@ -151,7 +179,10 @@ def pytest_runtest_logreport(report):
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session):
     _check()
-'''.replace("__GUARD_EXIT__", str(GUARD_EXIT))
+    _check_tests()
+'''
+for _key, _value in (("__GUARD_EXIT__", str(GUARD_EXIT)), ("__TESTS_DIR__", TESTS_DIR), ("__HIDDEN_DIR__", HIDDEN_DIR)):
+    GUARD_SOURCE = GUARD_SOURCE.replace(_key, _value)
 
 
 @dataclass(frozen=True)
@@ -222,6 +253,19 @@ def build_tree(task: Task, files: dict[str, str | None], tree: Path) -> list[str
     guard.mkdir()
     (guard / f"{GUARD_MODULE}.py").write_text(GUARD_SOURCE, encoding="utf-8")
     return notes
+
+
+def _tests_digest(tree: Path) -> str:
+    """A digest of every file under the test directories (the tree is writable by the candidate)."""
+    h = hashlib.sha256()
+    for name in (TESTS_DIR, HIDDEN_DIR):
+        base = tree / name
+        for p in sorted(base.rglob("*")) if base.is_dir() else []:
+            if "__pycache__" in p.parts or p.is_dir():
+                continue
+            h.update(str(p.relative_to(tree)).encode() + b"\0")
+            h.update(p.read_bytes() if p.is_file() and not p.is_symlink() else b"<not a regular file>")
+    return h.hexdigest()
 
 
 def _test_dirs(tree: Path) -> list[str]:
@@ -363,8 +407,7 @@ def score(
         return score_task(task, candidate_files, sandbox.kind)
     start = time.monotonic()
     base = limits or Limits()
-    run_limits = Limits(wall_s=timeout_s, memory_mb=base.memory_mb, cpu_s=base.cpu_s, pids=base.pids,
-                        output_bytes=base.output_bytes)  # fmt: skip
+    run_limits = dataclasses.replace(base, wall_s=timeout_s)
     kind, isolated = sandbox.kind, sandbox.isolated
 
     def result(passed: bool, n_pass: int, total: int, reason: str | None, error: bool = False,
@@ -382,10 +425,15 @@ def score(
         tree = root / "tree"
         notes = build_tree(task, candidate_files, tree)
         report_path = tree / GUARD_DIR / REPORT_NAME
+        tests_before = _tests_digest(tree)
         try:
             res = sandbox.run(_pytest_argv(tree, [f"--junitxml={report_path}"]), tree, run_limits, env=_env(tree))
         except OSError as exc:
             return result(False, 0, len(expected or []), f"sandbox could not run pytest: {exc}", error=True, notes=notes)
+        if _tests_digest(tree) != tests_before:
+            # the tests ran from a writable tree; a candidate that rewrote them is judged on nothing
+            return result(False, 0, len(expected or []), "the test files were changed during the run",
+                          hit=res.limit_hit, notes=notes)  # fmt: skip
         return _verdict(res, report_path, expected_keys, timeout_s, result, notes)
     finally:
         shutil.rmtree(root, ignore_errors=True)
