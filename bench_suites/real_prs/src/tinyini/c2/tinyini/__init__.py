@@ -1,0 +1,6 @@
+"""tinyini: read INI-style configuration text into plain dictionaries."""
+
+from tinyini.config import Config
+from tinyini.parser import ParseError, parse
+
+__all__ = ["Config", "ParseError", "parse"]
