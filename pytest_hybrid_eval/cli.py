@@ -45,9 +45,11 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 def _tasks(args: argparse.Namespace):
     from pytest_hybrid_eval.tasks.model import discover_tasks
+    from pytest_hybrid_eval.tasks.real_prs import materialize_roots
 
-    roots = args.roots or _config(args).tasks.roots
-    return discover_tasks([Path(r) for r in roots])
+    roots = [Path(r) for r in (args.roots or _config(args).tasks.roots)]
+    materialize_roots(roots)
+    return discover_tasks(roots)
 
 
 def cmd_tasks_list(args: argparse.Namespace) -> int:
@@ -133,6 +135,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_setup_agents(args: argparse.Namespace) -> int:
+    from pytest_hybrid_eval.agents.install import PINNED, agents_dir, install
+
+    names = args.names or list(PINNED)
+    for name in names:
+        if name not in PINNED:
+            raise HybridEvalError(f"unknown agent {name!r} for setup; installable agents: {', '.join(PINNED)}")
+    print(f"agents dir: {agents_dir()}")
+    for name in names:
+        print(f"{name}: {install(name)}", flush=True)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from pytest_hybrid_eval.status import format_status, sweep_status
 
@@ -166,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("dir", help="a sweep dir (with raw.jsonl), a raw.jsonl, or a folder of sweeps")
     an.add_argument("--by", action="append", help="extra grouping column (repeatable)")
     an.set_defaults(fn=cmd_analyze)
+
+    setup = sub.add_parser("setup", help="install external agent CLIs (pinned versions, isolated dirs)")
+    ssub = setup.add_subparsers(dest="scmd", required=True)
+    sa = ssub.add_parser("agents", help="install agents (default: all): aider, mini-swe-agent, cline, opencode")
+    sa.add_argument("names", nargs="*")
+    sa.set_defaults(fn=cmd_setup_agents)
 
     st = sub.add_parser("status", help="cells done/expected, outcomes, cloud $ so far, elapsed and ETA")
     st.add_argument("dir", help="the sweep's output directory")

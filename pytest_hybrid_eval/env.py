@@ -69,6 +69,12 @@ def _reachable(url: str, timeout: float = 1.5) -> str:
     return "reachable" if r.status_code < 500 else f"HTTP {r.status_code}"
 
 
+def _agents() -> dict[str, str]:
+    from pytest_hybrid_eval.agents.install import PINNED, installed_version
+
+    return {name: installed_version(name) or f"not installed (pinned {spec[2]})" for name, spec in PINNED.items()}
+
+
 def manifest(config: SweepConfig | None = None, probe_backends: bool = True) -> dict[str, Any]:
     from pytest_hybrid_eval.sandbox.select import available_kinds
 
@@ -93,5 +99,6 @@ def manifest(config: SweepConfig | None = None, probe_backends: bool = True) -> 
         "sandbox_kinds": {k: (v or "available") for k, v in available_kinds().items()},
         "backends": backends,
         "api_key_vars_set": sorted(v for v in key_vars if os.environ.get(v)),
+        "agents": _agents(),
         "hardware_ref": hardware_ref(),
     }

@@ -110,7 +110,7 @@ def _keep_evidence(rt: CellRuntime, cell: Cell, edits: dict[str, str | None], re
             dest.write_text(content, encoding="utf-8")
     base.mkdir(parents=True, exist_ok=True)
     (base / "agent.log").write_text(
-        f"status: {result.status}\nreason: {result.reason}\nturns: {result.turns}\n"
+        f"status: {result.status}\nreason: {result.reason}\nturns: {result.turns}\nextra: {result.extra}\n"
         f"--- stdout (tail) ---\n{result.stdout_tail}\n--- stderr (tail) ---\n{result.stderr_tail}\n",
         encoding="utf-8",
     )
@@ -129,7 +129,8 @@ def _row(cell: Cell, task: Task, rt: CellRuntime, started: datetime, t0: float, 
         calls=RowCalls(local=usage.local_calls, cloud=usage.cloud_calls, aux=usage.aux_calls,
                        failed=usage.failed_calls, records=usage.calls),
         wall_ms=(time.perf_counter() - t0) * 1000, agent_ms=agent_ms, score_ms=score_ms,
-        agent_turns=agent[0].turns if agent else 0, provenance=prov, started_at=started, finished_at=_now(),
+        agent_turns=agent[0].turns if agent else 0, agent_extra=dict(agent[0].extra) if agent else {},
+        provenance=prov, started_at=started, finished_at=_now(),
     )
 
 

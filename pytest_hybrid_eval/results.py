@@ -98,6 +98,9 @@ class Row(BaseModel):
     agent_ms: float = 0.0
     score_ms: float = 0.0
     agent_turns: int = 0
+    agent_extra: dict[str, str] = Field(
+        default_factory=dict, description="What the agent adapter reported: sandboxed, exit code, its own status."
+    )
     provenance: Provenance
     started_at: datetime
     finished_at: datetime

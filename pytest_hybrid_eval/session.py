@@ -70,6 +70,9 @@ class SweepSession:
     # -- tasks ----------------------------------------------------------------------------------------------
     @cached_property
     def tasks(self) -> dict[str, Task]:
+        from pytest_hybrid_eval.tasks.real_prs import materialize_roots
+
+        materialize_roots(self.roots)  # real-prs task folders are generated from instances.jsonl + mirrors
         return {t.id: t for t in discover_tasks(self.roots)}
 
     def selected(self, task: Task) -> bool:
@@ -143,6 +146,7 @@ class SweepSession:
     # -- per-process runtime for cells ---------------------------------------------------------------------
     @cached_property
     def runtime(self) -> CellRuntime:
+        from pytest_hybrid_eval.agents.install import agents_dir
         from pytest_hybrid_eval.sandbox.select import make_sandbox
 
         if not self.proxy_url:
@@ -151,7 +155,7 @@ class SweepSession:
             )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            sandbox = make_sandbox(self.config.sandbox, hide=list(self.roots))
+            sandbox = make_sandbox(self.config.sandbox, hide=list(self.roots), expose=[agents_dir()])
         self.sandbox_warnings = [str(w.message) for w in caught]
         cfg = self.config
         backend_kind = lambda m: "scripted" if cfg.backend == "scripted" else m.backend  # noqa: E731

@@ -49,3 +49,20 @@ def get_agent(name: str) -> Agent:
 
 
 register_agent("builtin", BuiltinAgent)
+
+#: adapters of external agent CLIs; each module registers itself when imported (cheap: no CLI starts)
+_ADAPTERS = ("aider", "mini_swe_agent", "cline", "opencode")
+
+
+def _load_adapters() -> None:
+    import importlib
+
+    for mod in _ADAPTERS:
+        try:
+            importlib.import_module(f"pytest_hybrid_eval.agents.{mod}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"pytest_hybrid_eval.agents.{mod}":
+                raise
+
+
+_load_adapters()
