@@ -83,13 +83,34 @@ def cmd_tasks_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from pytest_hybrid_eval.analysis import analyze
+    from pytest_hybrid_eval.analysis.frame import load
+    from pytest_hybrid_eval.analysis.report import analyze
+    from pytest_hybrid_eval.analysis.seed_format import summarize_seed
+    from pytest_hybrid_eval.pricing import load_table
 
-    out = analyze(Path(args.dir), by=args.by or None)
-    print(f"analysis written to {out}")
+    table = load_table(args.table)
+    frame = load(Path(args.dir))
+    out = analyze(Path(args.dir), by=args.by or None, out=args.out, pricing=table, scenario=args.scenario,
+                  frame=frame, n_resamples=args.resamples)
+    if (frame["source_format"] != "row").any():
+        _print_seed_summary(summarize_seed(frame, table))
+    print(f"analysis written to {out} (pricing table {Path(table.path).name}, sha {table.sha256[:12]})")
     for name in sorted(p.name for p in Path(out).iterdir()):
         print(f"  {name}")
     return 0
+
+
+def _print_seed_summary(df) -> None:
+    """Per seed route/agent: pass rate and total cloud cost under each scenario (seed-format input only)."""
+    import pandas as pd
+
+    with pd.option_context("display.max_columns", None, "display.width", 200, "display.float_format", "{:.4f}".format):
+        print(df.to_string(index=False))
+
+
+def cmd_reprice(args: argparse.Namespace) -> int:
+    args.out = args.out or str(Path(args.dir) / f"analysis-{Path(args.table).stem}")
+    return cmd_analyze(args)
 
 
 def cmd_power(args: argparse.Namespace) -> int:
@@ -181,6 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("dir", help="a sweep dir (with raw.jsonl), a raw.jsonl, or a folder of sweeps")
     an.add_argument("--by", action="append", help="extra grouping column (repeatable)")
     an.set_defaults(fn=cmd_analyze)
+    rp = sub.add_parser("reprice", help="the same analysis under another pricing table, no rerun")
+    rp.add_argument("dir", help="a sweep dir (with raw.jsonl), a raw.jsonl, or a folder of sweeps")
+    rp.add_argument("--by", action="append", help="extra grouping column (repeatable)")
+    rp.set_defaults(fn=cmd_reprice)
+    for sp, table_required in ((an, False), (rp, True)):
+        sp.add_argument("--table", default="pricing_tables.json", required=table_required,
+                        help="pricing table: a file under pricing/ or a path")
+        sp.add_argument("--scenario", default="gpt-5.5", help="primary pricing scenario")
+        sp.add_argument("--out", help="output directory (default: DIR/analysis)")
+        sp.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples")
 
     setup = sub.add_parser("setup", help="install external agent CLIs (pinned versions, isolated dirs)")
     ssub = setup.add_subparsers(dest="scmd", required=True)
