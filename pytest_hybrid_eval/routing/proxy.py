@@ -407,6 +407,12 @@ class RoutingProxy:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             return error_response(400, "request body is not valid JSON")
+        except RecursionError:  # json raises this, not ValueError, for deeply nested arrays/objects
+            return error_response(400, "request body is nested too deeply")
+        try:  # json.loads lets lone surrogates through (raw or \\ud800-escaped); relaying them would fail
+            json.dumps(body, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            return error_response(400, "request body is not valid UTF-8 (lone surrogate)")
         problem = validate_body(body)
         if problem is not None:
             return error_response(400, problem)
