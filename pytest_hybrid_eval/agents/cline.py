@@ -38,9 +38,12 @@ PROVIDER = "openai-compatible"
 AUTH_TIMEOUT_S = 60.0
 #: Finish reasons in cline's ``run_result`` that mean the CLI itself failed (not merely a useless model).
 FAILED_FINISH = ("error", "aborted")
+#: After this many editor turns that did not fully succeed the dialect gives up (plain answer), as a
+#: model that cannot make an edit stick would; without it a broken edit would loop until the timeout.
+MAX_FAILED_EDITS = 3
 
 _WORKDIR = re.compile(r"Working Directory:[ \t]*(/[^\n<]*?)[ \t]*$", re.MULTILINE | re.IGNORECASE)
-_NUMBERED = re.compile(r"^\d+ \|(?: |$)")
+_NUMBERED = re.compile(r"^ *\d+ \|(?: |$)")  # numbers are right-aligned: " 9 | ", "10 | "
 
 
 # -- the dialect --------------------------------------------------------------------------------------
@@ -126,6 +129,8 @@ class ClineDialect:
         targets = {str(PurePosixPath(root) / rel): content for rel, content in files.items()}
         if not targets:
             return self.done_message(messages)
+        if self._failed_edit_turns(messages) >= MAX_FAILED_EDITS:
+            return {"role": "assistant", "content": "I could not apply the edits; stopping here."}
         read = self._last_read(messages)
         if read is None:
             args = {"files": [{"path": path} for path in targets]}
@@ -150,6 +155,21 @@ class ClineDialect:
         if not calls:
             return self.done_message(messages)
         return {"role": "assistant", "content": "Now I write the new versions.", "tool_calls": calls}
+
+    @staticmethod
+    def _failed_edit_turns(messages: list[Message]) -> int:
+        """How many earlier assistant turns with ``editor`` calls got at least one unsuccessful result."""
+        failed = 0
+        for i, message in enumerate(messages):
+            if message.get("role") == "assistant" and "editor" in _tool_names(message):
+                results = []
+                for later in messages[i + 1 :]:
+                    if later.get("role") != "tool":
+                        break
+                    results.append(message_text(later))
+                if not results or not all(_succeeded(r) for r in results):
+                    failed += 1
+        return failed
 
     @staticmethod
     def _last_read(messages: list[Message]) -> dict[str, str | None] | None:
