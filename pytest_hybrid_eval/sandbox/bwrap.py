@@ -68,7 +68,7 @@ class BwrapSandbox:
         interpreter under /root does; the other paths are visible through the read-only root anyway.
         """
         covered = [Path("/tmp"), *(h for h in _ALWAYS_HIDDEN if h.is_dir())]
-        return [p for p in self.expose if any(_inside(p, h) for h in covered)]
+        return [p for p in self.expose if p.exists() and any(_inside(p, h) for h in covered)]
 
     def build_argv(self, argv: list[str], cwd: Path, env: dict[str, str], allow_loopback: bool,
                    tmp_mb: int = Limits.file_mb) -> list[str]:
