@@ -134,6 +134,7 @@ class BuiltinAgent:
         turns = 0
         last: SandboxResult | None = None
         extra: dict[str, str] = {}
+        tests_s = 0.0  # time spent running visible tests: reported so harness overhead can be measured
         try:
             with httpx.Client(headers={"Authorization": f"Bearer {ctx.api_key}"}) as client:
                 while turns < ctx.max_turns:
@@ -148,6 +149,8 @@ class BuiltinAgent:
                         extra["visible_tests"] = "none"
                         break
                     last = self._run_tests(ctx, deadline)
+                    tests_s += last.duration_s
+                    extra["tests_ms"] = f"{tests_s * 1000:.1f}"
                     if last.exit_code == 0:
                         break
                     messages.append({"role": "user", "content": self._failure_feedback(last, rejected)})
