@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pytest_hybrid_eval.errors import ConfigError
 
@@ -112,6 +112,23 @@ class RoutingConfig(_Strict):
     )
     retry: Retry = Retry()
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    record_dir: str | None = Field(
+        default=None, description="Store every upstream exchange here (one file per exchange) for replay.")
+    replay_dir: str | None = Field(
+        default=None, description="Answer every call from a record_dir store; no backend is contacted.")
+
+    @model_validator(mode="after")
+    def _record_or_replay(self) -> RoutingConfig:
+        if self.record_dir is not None and self.replay_dir is not None:
+            raise ValueError("record_dir and replay_dir are exclusive; set only one of them")
+        return self
+
+
+class BudgetConfig(_Strict):
+    """A hard cap on cloud spend, enforced by the proxy as calls complete (prices from pricing.table)."""
+
+    max_cloud_usd: float | None = Field(
+        default=None, ge=0.0, description="Refuse cloud calls (HTTP 402) once this much has been spent; None = no cap.")
 
 
 class SweepConfig(_Strict):
@@ -128,6 +145,7 @@ class SweepConfig(_Strict):
     agent: AgentSettings = AgentSettings()
     pricing: PricingConfig = PricingConfig()
     routing: RoutingConfig = RoutingConfig()
+    budget: BudgetConfig = BudgetConfig()
     out_dir: str = Field(default="results/runs/{name}", description="'{name}' is replaced by the sweep name.")
 
     @field_validator("agents", "strategies")

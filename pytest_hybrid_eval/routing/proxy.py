@@ -22,6 +22,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -29,7 +30,9 @@ from aiohttp import web
 
 from pytest_hybrid_eval.backends.base import Backend, BackendUnavailable
 from pytest_hybrid_eval.config import Retry, SweepConfig
+from pytest_hybrid_eval.routing.budget import BUDGET_EXHAUSTED, BudgetGuard
 from pytest_hybrid_eval.routing.ledger import Ledger
+from pytest_hybrid_eval.routing.recorder import ReplayMiss
 from pytest_hybrid_eval.routing.records import AuxCall, CallRecord, TokenCounts
 from pytest_hybrid_eval.routing.strategies import (
     Decision,
@@ -348,13 +351,15 @@ class _Call:
 class RoutingProxy:
     """State of one proxy app: backends, the shared client session, strategies, counters and ledger."""
 
-    def __init__(self, config: SweepConfig, backends: dict[str, Backend], ledger: Ledger) -> None:
+    def __init__(self, config: SweepConfig, backends: dict[str, Backend], ledger: Ledger,
+                 budget: BudgetGuard | None = None) -> None:
         missing = [t for t in TIERS if t not in backends]
         if missing:
             raise ValueError(f"backends for tiers {missing} are missing")
         self.config = config
         self.backends = backends
         self.ledger = ledger
+        self.budget = budget if budget is not None else BudgetGuard.from_config(config)
         self.retry = config.routing.retry
         self._strategies: dict[str, Strategy] = {}
         self._counters: dict[str, int] = {}
@@ -436,10 +441,12 @@ class RoutingProxy:
             self.finish(call)
 
     def finish(self, call: _Call) -> None:
-        """Put the call in the ledger, once."""
+        """Put the call in the ledger, once, and charge its cloud cost to the budget."""
         if not call.recorded:
             call.recorded = True
-            self.ledger.record(call.to_record())
+            rec = call.to_record()
+            self.budget.charge(rec)
+            self.ledger.record(rec)
 
     async def _decide(self, body: dict[str, Any], strategy: Strategy, cell_id: str | None,
                       call: _Call) -> Decision:
@@ -460,6 +467,11 @@ class RoutingProxy:
         call.decision = decision
         call.choice = decision.choice
         call.aux = list(decision.aux)
+        missed = next((a for a in call.aux if a.error and a.error.startswith("ReplayMiss")), None)
+        if missed is not None:
+            # a strategy that silently decided without its classifier would not be a replay of the sweep
+            raise ReplayMiss(cell_id, call.call_index, "local", f"{missed.kind} aux call",
+                             Path(str(self.config.routing.replay_dir)))
         return decision
 
     async def _route(self, request: web.Request, raw: bytes, body: dict[str, Any], strategy: Strategy,
@@ -467,6 +479,8 @@ class RoutingProxy:
                      client_wants_usage: bool) -> web.StreamResponse:
         try:
             decision = await self._decide(body, strategy, cell_id, call)
+        except ReplayMiss as exc:
+            return self._replay_miss(call, exc, {})
         except Exception as exc:
             call.error = f"strategy {call.strategy!r} failed: {type(exc).__name__}: {exc}"[:300]
             call.status = 500
@@ -476,6 +490,13 @@ class RoutingProxy:
                                           strip_usage=not client_wants_usage)
         return await self._forward(request, raw, body, cell_id, call, decision.choice, stream,
                                    strip_usage=not client_wants_usage)
+
+    @staticmethod
+    def _replay_miss(call: _Call, exc: ReplayMiss, headers: dict[str, str]) -> web.Response:
+        """A replay that has no answer says so loudly: 409, naming the cell, the call and the store."""
+        call.status, call.error = 409, "replay_miss"
+        return error_response(409, str(exc), "replay_miss", headers=headers, cell_id=exc.cell_id,
+                              call_index=exc.call_index, tier=exc.tier, replay_dir=str(exc.replay_dir))
 
     def _route_headers(self, call: _Call, tier: str) -> dict[str, str]:
         return {"X-Hybrid-Route": tier, "X-Hybrid-Strategy": call.strategy,
@@ -494,11 +515,16 @@ class RoutingProxy:
         backend = self.backends[tier]
         call.backend_kind, call.model = backend.kind, backend.model
         route_headers = {**self._route_headers(call, tier), **(extra_headers or {})}
+        if tier == "cloud" and self.budget.exhausted():
+            call.status, call.error = 402, BUDGET_EXHAUSTED
+            return error_response(402, self.budget.refuse(), BUDGET_EXHAUSTED, headers=route_headers)
         payload = self._payload(backend, raw, stream)
         try:
             upstream, call.retries = await backend.open(
                 self.session, "POST", "chat/completions", body=payload,
                 headers=backend.request_headers(cell_id, call.call_index, tier), retry=self.retry)
+        except ReplayMiss as exc:
+            return self._replay_miss(call, exc, route_headers)
         except BackendUnavailable as exc:
             call.retries = exc.retries
             call.status = 504 if exc.timeout else 502
@@ -533,7 +559,10 @@ class RoutingProxy:
             call.error = (f"strategy {call.strategy!r} asks to verify and escalate but has no "
                           "needs_escalation(reply) check")
             return error_response(500, call.error, "server_error")
-        chunks, why = await self._local_attempt(raw, body, cell_id, call, stream, check)
+        try:
+            chunks, why = await self._local_attempt(raw, body, cell_id, call, stream, check)
+        except ReplayMiss as exc:
+            return self._replay_miss(call, exc, self._route_headers(call, "local"))
         if why is None:
             return await self._release(request, call, body, chunks, stream, strip_usage)
         call.extra_features.update(escalated=True, escalation_reason=why)
@@ -567,6 +596,9 @@ class RoutingProxy:
         except BackendUnavailable as exc:
             call.retries, call.status, call.error = exc.retries, 504 if exc.timeout else 502, str(exc)
             return chunks, "local backend unavailable"
+        except ReplayMiss:
+            call.status, call.error = 409, "replay_miss"
+            raise
         call.status = upstream.status
         call.content_type = upstream.headers.get("Content-Type")
         try:
@@ -777,6 +809,9 @@ class RoutingProxy:
         usage = self.ledger.usage(request.match_info["cell_id"])
         return web.Response(text=usage.model_dump_json(), content_type="application/json")
 
+    async def budget_status(self, request: web.Request) -> web.Response:
+        return web.json_response(self.budget.snapshot())
+
     async def decisions(self, request: web.Request) -> web.Response:
         cell = request.query.get("cell")
         recs = [r.model_dump(mode="json") for r in self.ledger.all_records() if cell is None or r.cell_id == cell]
@@ -800,11 +835,11 @@ PROXY_KEY: web.AppKey[RoutingProxy] = web.AppKey("hybrid_eval_proxy", RoutingPro
 
 
 def create_proxy_app(config: SweepConfig, backends: dict[str, Backend], secret: str,
-                     ledger: Ledger | None = None) -> web.Application:
+                     ledger: Ledger | None = None, budget: BudgetGuard | None = None) -> web.Application:
     """The proxy app; every route sits under ``/{secret}`` (an empty secret means no prefix)."""
     if "/" in secret or "{" in secret or "}" in secret:
         raise ValueError("the secret must be a single URL path segment")
-    proxy = RoutingProxy(config, backends, ledger if ledger is not None else Ledger())
+    proxy = RoutingProxy(config, backends, ledger if ledger is not None else Ledger(), budget)
     app = web.Application(client_max_size=config.routing.max_body_bytes, middlewares=[_generic_not_found])
     app[PROXY_KEY] = proxy
     app.cleanup_ctx.append(proxy.session_ctx)
@@ -821,4 +856,5 @@ def create_proxy_app(config: SweepConfig, backends: dict[str, Backend], secret: 
     r.add_get(f"{p}/healthz", proxy.healthz)
     r.add_get(f"{p}/cells/{{cell_id}}/usage", proxy.cell_usage)
     r.add_get(f"{p}/decisions", proxy.decisions)
+    r.add_get(f"{p}/budget", proxy.budget_status)
     return app

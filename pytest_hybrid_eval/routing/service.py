@@ -13,6 +13,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -21,8 +22,10 @@ from aiohttp import web
 from pytest_hybrid_eval.backends import make_backends
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.errors import HybridEvalError
+from pytest_hybrid_eval.routing.budget import BudgetGuard
 from pytest_hybrid_eval.routing.ledger import Ledger
 from pytest_hybrid_eval.routing.proxy import create_proxy_app
+from pytest_hybrid_eval.routing.recorder import replay_backends, wrap_for_recording
 from pytest_hybrid_eval.routing.records import CellUsage
 
 HOST = "127.0.0.1"
@@ -56,6 +59,7 @@ class Services:
                  decision_log: Path | str | None = None, port: int = 0, secret: str | None = None) -> None:
         self.config = config
         self.ledger = Ledger(decision_log)
+        self.budget = BudgetGuard.from_config(config)
         self.secret = secrets.token_urlsafe(16) if secret is None else secret
         self._port = port
         self.proxy_url = ""
@@ -97,12 +101,19 @@ class Services:
 
     async def _start(self) -> None:
         scripted_url = None
-        if self._factory is not None:
-            runner, port = await _serve(self._factory())
-            self._runners.append(runner)
-            scripted_url = f"http://{HOST}:{port}"
-        backends = make_backends(self.config, scripted_url)
-        app = create_proxy_app(self.config, backends, self.secret, ledger=self.ledger)
+        routing = self.config.routing
+        if routing.replay_dir is not None:
+            # Replay answers from the store alone: no scripted server, no connection to any model.
+            backends = replay_backends(self.config, Path(routing.replay_dir).resolve())
+        else:
+            if self._factory is not None:
+                runner, port = await _serve(self._factory())
+                self._runners.append(runner)
+                scripted_url = f"http://{HOST}:{port}"
+            backends = make_backends(self.config, scripted_url)
+            if routing.record_dir is not None:
+                backends = wrap_for_recording(backends, Path(routing.record_dir).resolve())
+        app = create_proxy_app(self.config, backends, self.secret, ledger=self.ledger, budget=self.budget)
         runner, port = await _serve(app, self._port)
         self._runners.append(runner)
         self.scripted_url = scripted_url
@@ -163,3 +174,16 @@ def fetch_usage(proxy_url: str, cell_id: str, timeout: float = 10) -> CellUsage:
     if resp.status_code != 200:
         raise HybridEvalError(f"the routing proxy answered {resp.status_code} for the usage of cell {cell_id!r}")
     return CellUsage.model_validate_json(resp.content)
+
+
+def fetch_budget(proxy_url: str, timeout: float = 10) -> dict[str, Any]:
+    """The proxy's cloud spend: ``{"spent_usd", "cap_usd", "exhausted", ...}`` (any process knowing the URL)."""
+    url = f"{proxy_url.rstrip('/')}/budget"
+    with httpx.Client(trust_env=False, timeout=timeout) as client:
+        resp = client.get(url)
+    if resp.status_code != 200:
+        raise HybridEvalError(f"the routing proxy answered {resp.status_code} for its budget")
+    data = resp.json()
+    if not isinstance(data, dict) or "spent_usd" not in data:
+        raise HybridEvalError("the routing proxy's budget answer is not a budget object")
+    return data
