@@ -127,6 +127,13 @@ def test_xdist_gives_same_cells_and_lf_reruns_only_failures(suite: pytest.Pytest
     assert sorted(r["cell_id"] for r in again) == sorted(r["cell_id"] for r in first if not r["passed"])
 
 
+def test_tx_popen_workers_give_the_same_cells(suite: pytest.Pytester) -> None:
+    res = run(suite, "-d", "--tx", "popen", "--tx", "popen", "--hybrid-seeds", "1", "--hybrid-no-report")
+    assert res.ret in (0, 1)
+    assert sorted(r["cell_id"] for r in rows(suite.path)) == sorted(
+        f"{t}.builtin.{s}.s1" for t in ("calc-basics", "calc-hard") for s in ("always-local", "always-cloud"))
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
