@@ -189,7 +189,12 @@ class _Scripted:
             return _error(429, "scripted fault: rate limited", "rate_limit_error", headers={"Retry-After": "0"})
 
         info: dict[str, str] = {}
-        if self._is_classifier(request, messages):
+        judge_request = self._judge_request(request, messages)
+        if judge_request is not None:
+            message = {"role": "assistant", "content": self._judge_answer(task, judge_request, cell_id,
+                                                                          call_index, seed, tier)}
+            info["X-Scripted-Kind"] = "judge"
+        elif self._is_classifier(request, messages):
             difficulty = task.difficulty if task else None
             label = skill.classifier_label(difficulty, self.config.scripted.classifier_error_rate, cell_id,
                                            call_index, seed, tier)
@@ -262,6 +267,59 @@ class _Scripted:
             return True
         system = " ".join(message_text(m) for m in messages if m.get("role") == "system")
         return "SIMPLE" in system and "COMPLEX" in system
+
+    # the review judge ------------------------------------------------------------------------------------
+    @staticmethod
+    def _judge_request(request: web.Request, messages: list[dict[str, Any]]
+                       ) -> tuple[list[tuple[str, str]], str] | None:
+        """The (kind, name) items and the review of a judge request, or None when it is not one.
+
+        A judge request is recognised by the ``X-Hybrid-Aux: judge`` header (direct calls) or by the fixed
+        judge prompt's phrase (the proxy forwards bodies, not client headers); it is read from the prompt
+        text as a model would read it.
+        """
+        from pytest_hybrid_eval.judge import JUDGE_MARKER, split_user_message  # lazy: judge imports scoring
+
+        system = " ".join(message_text(m) for m in messages if m.get("role") == "system")
+        if request.headers.get("X-Hybrid-Aux", "").lower() != "judge" and JUDGE_MARKER not in system:
+            return None
+        user = "\n".join(message_text(m) for m in messages if m.get("role") == "user")
+        return split_user_message(user) or ([], "")
+
+    def _judge_answer(self, task: Task | None, request: tuple[list[tuple[str, str]], str], cell_id: str,
+                      call_index: int, seed: int, tier: str) -> str:
+        """A judge's JSON reply: each listed item judged by the task's own rubric rule on the review text.
+
+        So the scripted judge agrees with the deterministic rubric, except that each verdict is flipped
+        with probability ``scripted.classifier_error_rate`` (a draw per cell, call, seed, tier and item):
+        the two orders are different calls, so an error rate above 0 produces real order disagreements.
+        Items the rubric does not know (or a request without a task) are judged not present.
+        """
+        from pytest_hybrid_eval.errors import TaskError
+        from pytest_hybrid_eval.rubric import normalise, task_rubric
+
+        items, review = request
+        rules: dict[str, Any] = {}
+        if task is not None and task.scorer == "rubric":
+            try:
+                rubric = task_rubric(task)
+                rules = {r.name: r for r in [*rubric.findings, *rubric.penalties]}
+            except TaskError:
+                rules = {}
+        body = normalise(review)
+        verdicts = []
+        for _kind, name in items:
+            rule = rules.get(name)
+            present = bool(body) and rule is not None and rule.matches(body)
+            if skill.draw("judge", cell_id, call_index, seed, tier, name) < self.config.scripted.classifier_error_rate:
+                present = not present
+            evidence = ""
+            if present and rule is not None:
+                hit = rule._compiled[0].search(body)
+                if hit:
+                    evidence = body[max(0, hit.start() - 60): hit.end() + 60].strip()[:200]
+            verdicts.append({"item": name, "present": present, "evidence": evidence})
+        return "```json\n" + json.dumps({"verdicts": verdicts}, indent=1) + "\n```"
 
     # models and embeddings ------------------------------------------------------------------------------
     async def models(self, request: web.Request) -> web.Response:
