@@ -35,7 +35,7 @@ def test_different_skill_found_and_better_strategy_recommended(tmp_path: Path) -
         n_tasks=24,
         seeds=(1, 2, 3),
     )
-    out = analyze(_write(tmp_path, rows), n_resamples=2000)
+    out = analyze(_write(tmp_path, rows), n_resamples=2000, by=[])
     comps = json.loads((out / "comparisons.json").read_text())
     (c,) = comps
     assert {c["a"], c["b"]} == {"always-cloud", "always-local"} and c["significant"]
@@ -59,7 +59,7 @@ def test_equal_skill_recommends_the_cheaper(tmp_path: Path) -> None:
         seeds=(1, 2),
         rng_seed=3,
     )
-    out = analyze(_write(tmp_path, rows), n_resamples=2000)
+    out = analyze(_write(tmp_path, rows), n_resamples=2000, by=[])
     for agent in ("a1", "a2", "(all agents)"):
         d = _decision(out, agent)
         assert d["recommended"] == "always-local", d["reason"]

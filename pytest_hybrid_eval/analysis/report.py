@@ -41,8 +41,9 @@ def _dump(path: Path, obj: Any) -> Path:
 
 
 def _by_list(by: str | Sequence[str] | None) -> list[str]:
+    """Extra grouping columns; by default the matrix and comparisons are per (class, agent)."""
     if by is None:
-        return []
+        return ["task_class"]
     return [b.strip() for b in by.split(",") if b.strip()] if isinstance(by, str) else list(by)
 
 
