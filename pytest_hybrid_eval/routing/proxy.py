@@ -51,6 +51,8 @@ _FORCE_SUFFIXES = {"!local": "local", "!cloud": "cloud"}
 _EVENT_END = re.compile(rb"\r?\n\r?\n")
 _DONE = re.compile(rb"(?m)^data: ?\[DONE\]")
 HEALTH_TIMEOUT_S = 3.0
+#: Error prefix of a call whose 200 reply was not well-formed (relayed unchanged, recorded as failed).
+MALFORMED_REPLY = "malformed upstream reply"
 
 
 def _now_iso() -> str:
@@ -110,6 +112,8 @@ class SSEWatcher:
         self._buf = bytearray()
         self.usage: TokenCounts | None = None
         self.text: list[str] = []
+        #: ``data:`` payloads that were neither ``[DONE]`` nor a JSON object (passed on, but recorded)
+        self.malformed = 0
 
     def feed(self, data: bytes) -> list[tuple[bytes, bool]]:
         self._buf += data
@@ -142,8 +146,10 @@ class SSEWatcher:
         try:
             obj = json.loads(payload)
         except ValueError:
+            self.malformed += 1
             return False
         if not isinstance(obj, dict):
+            self.malformed += 1
             return False
         usage = parse_usage(obj.get("usage"))
         if usage is not None:
@@ -637,6 +643,7 @@ class RoutingProxy:
                         for t in _choice_text(ch, "message")]
                 self._estimate(call, body, text)
         if reply is None:
+            call.error = call.error or f"{MALFORMED_REPLY}: the local reply is not a chat completion"
             return chunks, "local reply is not a chat completion"
         try:
             return chunks, check(reply)
@@ -706,6 +713,8 @@ class RoutingProxy:
             for ch in obj.get("choices") or []:
                 if isinstance(ch, dict):
                     text.extend(_choice_text(ch, "message"))
+        else:
+            call.error = f"{MALFORMED_REPLY}: the upstream's 200 body is not a JSON object"
         if call.usage is None:
             self._estimate(call, body, text)
         return web.Response(body=data, status=upstream.status, headers=headers)
@@ -756,6 +765,9 @@ class RoutingProxy:
         return resp
 
     def _stream_usage(self, call: _Call, body: dict[str, Any], watcher: SSEWatcher) -> None:
+        if watcher.malformed and call.error is None:
+            # the bytes went to the client untouched; the record must still say the reply was broken
+            call.error = f"{MALFORMED_REPLY}: {watcher.malformed} stream event(s) are not JSON objects"
         if watcher.usage is not None:
             call.usage, call.usage_source = watcher.usage, "upstream"
         else:
