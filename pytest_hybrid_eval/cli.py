@@ -144,15 +144,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from pytest_hybrid_eval.backends.scripted import create_scripted_app
 
         factory = lambda: create_scripted_app(cfg, {})  # noqa: E731
-    services = start_services(cfg, factory)
-    print(f"hybrid-eval proxy ({cfg.backend} backends) — point your agent at:")
-    print(f"  {services.proxy_url}/{args.strategy}/v1   (model name is ignored; suffix !local or !cloud forces a tier)")
+    secret = "" if args.no_secret else None
+    services = start_services(cfg, factory, decision_log=args.decision_log, port=args.port, secret=secret)
+    print(f"hybrid-eval proxy ({cfg.backend} backends) — point your agent's OpenAI base URL at:")
+    print(f"  {services.proxy_url}/{args.strategy}/v1   (suffix a model name with !local or !cloud to force a tier)")
+    if args.decision_log:
+        print(f"decisions are appended to {args.decision_log}")
+    print("Ctrl-C stops it.", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
     services.stop()
-    print("proxy stopped")
+    print("proxy stopped", flush=True)
     return 0
 
 
@@ -235,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--strategy", default="always-local")
     sv.add_argument("--local-url", help="OpenAI-compatible base URL of the local model (switches to live)")
     sv.add_argument("--cloud-url", help="OpenAI-compatible base URL of the cloud model (switches to live)")
+    sv.add_argument("--port", type=int, default=8787, help="loopback port (0 = any free port)")
+    sv.add_argument("--no-secret", action="store_true",
+                    help="serve without the secret path prefix (single-user machine, loopback only)")
+    sv.add_argument("--decision-log", help="append one JSON decision record per call to this file")
     sv.set_defaults(fn=cmd_serve)
     return p
 
