@@ -16,7 +16,9 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -100,6 +102,48 @@ def _spawn(*args: str) -> tuple[subprocess.Popen[str], str]:
     return proc, line
 
 
+LITELLM_DEFAULT = "/tmp/litellm-venv/bin/litellm"
+LITELLM_START_S = 120.0
+
+
+def _start_litellm(exe: str, upstream: str, tmpdir: str) -> tuple[subprocess.Popen[bytes] | None, str]:
+    """LiteLLM's proxy in front of the same fake upstream; (process, base URL) or (None, why not)."""
+    if not os.path.exists(exe):
+        return None, f"LiteLLM not measured: {exe} does not exist (install litellm[proxy] in /tmp/litellm-venv)"
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cfg = os.path.join(tmpdir, "litellm.yaml")
+    with open(cfg, "w", encoding="utf-8") as fh:
+        fh.write("model_list:\n  - model_name: x\n    litellm_params:\n      model: openai/bench-local\n"
+                 f"      api_base: {upstream}/local/v1\n      api_key: none\n")
+    # Offline: the bundled model-cost map, no telemetry (this machine has loopback networking only).
+    # No master key: a throwaway loopback bench (LiteLLM refuses to start keyless without this switch).
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR", "NO_PROXY": "*",
+           "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY": "true"}
+    log = open(os.path.join(tmpdir, "litellm.log"), "wb")  # noqa: SIM115 - lives as long as the process
+    proc = subprocess.Popen([exe, "--config", cfg, "--host", "127.0.0.1", "--port", str(port),
+                             "--num_workers", "1", "--telemetry", "False"],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + LITELLM_START_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = Path(tmpdir, "litellm.log").read_bytes()[-300:].decode("utf-8", "replace")
+            return None, f"LiteLLM not measured: its proxy exited with {proc.returncode}: {tail.strip()}"
+        try:
+            with urllib.request.urlopen(f"{url}/health/liveliness", timeout=1) as resp:
+                if resp.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    return None, f"LiteLLM not measured: its proxy did not answer within {LITELLM_START_S:.0f} s"
+
+
 def _pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
@@ -149,6 +193,8 @@ def main() -> None:
     parser.add_argument("--role", choices=["bench", "upstream", "proxy"], default="bench")
     parser.add_argument("--upstream", default="")
     parser.add_argument("--n", type=int, default=500, help="sequential requests per latency figure")
+    parser.add_argument("--litellm", default=LITELLM_DEFAULT,
+                        help="LiteLLM's CLI, measured side by side when it exists ('' to skip)")
     args = parser.parse_args()
     if args.role == "upstream":
         return run_upstream()
@@ -160,12 +206,21 @@ def main() -> None:
     upstream = f"http://127.0.0.1:{port}"
     px, proxy_url = _spawn("--role", "proxy", "--upstream", upstream)
     direct = f"{upstream}/local/v1/chat/completions"
+    tmpdir = tempfile.TemporaryDirectory(prefix="proxy-bench-")
+    litellm_proc: subprocess.Popen[bytes] | None = None
     routed = f"{proxy_url}/cells/bench.a.always-local.s1/always-local/v1/chat/completions"
     try:
         # Direct and proxied figures are taken back to back (and requests/s as the best of two rounds) so
         # that background load on a shared machine affects both sides alike.
         results: dict[str, dict[str, Any]] = {"direct": {"rps": {}}, "proxy": {"rps": {}}}
-        targets = (("direct", direct), ("proxy", routed))
+        targets: tuple[tuple[str, str], ...] = (("direct", direct), ("proxy", routed))
+        litellm_note = "LiteLLM not measured: --litellm ''"
+        if args.litellm:
+            litellm_proc, got = _start_litellm(args.litellm, upstream, tmpdir.name)
+            if litellm_proc is not None:
+                results["litellm"] = {"rps": {}}
+                targets = (*targets, ("litellm", f"{got}/v1/chat/completions"))
+            litellm_note = got
         for name, url in targets:
             ns = asyncio.run(_sequential(url, args.n, stream=False))
             st = asyncio.run(_sequential(url, args.n // 2, stream=True))
@@ -181,16 +236,35 @@ def main() -> None:
                     rps = asyncio.run(_throughput(url, c, n))
                     results[name]["rps"][c] = max(rps, results[name]["rps"].get(c, 0.0))
         d, p = results["direct"], results["proxy"]
+        ll = results.get("litellm")
         print(f"proxy overhead on loopback ({os.cpu_count()} cores, zero-latency upstream, n={args.n})")
-        print(f"{'':28}{'direct':>10}{'proxy':>10}{'added':>10}")
+        extra_head = f"{'litellm':>10}{'ll added':>10}{'ll/ours':>9}" if ll else ""
+        print(f"{'':28}{'direct':>10}{'proxy':>10}{'added':>10}{extra_head}")
         for key, label in (("mean", "non-stream mean ms"), ("p50", "non-stream p50 ms"), ("p99", "non-stream p99 ms"),
                            ("ttfb_p50", "stream first byte p50 ms"), ("ttfb_p99", "stream first byte p99 ms")):
-            print(f"{label:28}{d[key]:10.2f}{p[key]:10.2f}{p[key] - d[key]:+10.2f}")
+            extra = ""
+            if ll:
+                ours, theirs = p[key] - d[key], ll[key] - d[key]
+                ratio = f"{theirs / ours:8.1f}x" if ours > 0 else f"{'-':>9}"
+                extra = f"{ll[key]:10.2f}{theirs:+10.2f}{ratio}"
+            print(f"{label:28}{d[key]:10.2f}{p[key]:10.2f}{p[key] - d[key]:+10.2f}{extra}")
         for c in (1, 8, 64):
+            extra = f"{ll['rps'][c]:10.0f}{ll['rps'][c] / d['rps'][c]:9.0%} {p['rps'][c] / ll['rps'][c]:8.1f}x" if ll else ""
             print(f"{f'requests/s @ concurrency {c}':28}{d['rps'][c]:10.0f}{p['rps'][c]:10.0f}"
-                  f"{p['rps'][c] / d['rps'][c]:9.0%} ")
+                  f"{p['rps'][c] / d['rps'][c]:9.0%} {extra}")
+        if ll:
+            print("ll added / ours: LiteLLM's added latency over ours; requests/s column: ours / LiteLLM's")
+        else:
+            print(litellm_note)
         print(f"(wall {time.perf_counter() - started:.1f} s)")
     finally:
+        if litellm_proc is not None:
+            litellm_proc.terminate()
+            try:
+                litellm_proc.wait(10)
+            except subprocess.TimeoutExpired:
+                litellm_proc.kill()
+        tmpdir.cleanup()
         for proc in (px, up):
             assert proc.stdin is not None
             proc.stdin.close()
