@@ -223,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("names", nargs="*")
     sa.set_defaults(fn=cmd_setup_agents)
 
+    from pytest_hybrid_eval.rescore import configure_rejudge_parser, configure_rescore_parser
+
+    configure_rescore_parser(sub.add_parser("rescore", help="score every cell again from its kept evidence (new file)"))
+    configure_rejudge_parser(sub.add_parser("rejudge", help="re-run the d4 LLM judge from kept evidence (new file)"))
+
     st = sub.add_parser("status", help="cells done/expected, outcomes, cloud $ so far, elapsed and ETA")
     st.add_argument("dir", help="the sweep's output directory")
     st.set_defaults(fn=cmd_status)

@@ -100,6 +100,13 @@ class AgentSettings(_Strict):
     max_turns: int = Field(default=4, ge=1, le=50, description="Turn limit of the built-in agent and step limit of CLI agents.")
 
 
+class ScoringConfig(_Strict):
+    review_scorer: Literal["rubric", "llm-judge"] = Field(
+        default="rubric",
+        description="How d4 review tasks are scored: the deterministic rubric, or the LLM judge on the cloud tier.",
+    )
+
+
 class PricingConfig(_Strict):
     table: str = Field(default="pricing_tables.json", description="File under pricing/ (or a path).")
     primary: str = "gpt-5.5"
@@ -143,6 +150,7 @@ class SweepConfig(_Strict):
     timeouts: Timeouts = Timeouts()
     sandbox: SandboxConfig = SandboxConfig()
     agent: AgentSettings = AgentSettings()
+    scoring: ScoringConfig = ScoringConfig()
     pricing: PricingConfig = PricingConfig()
     routing: RoutingConfig = RoutingConfig()
     budget: BudgetConfig = BudgetConfig()
