@@ -173,6 +173,28 @@ def cmd_setup_agents(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from pytest_hybrid_eval.routing.calibrate import calibrate, calibration_lines
+
+    cfg = _config(args)
+    result = calibrate(args.strategy, args.target_cloud_share, Path(args.source),
+                       params=cfg.routing.params.get(args.strategy))
+    print("\n".join(calibration_lines(result)))
+    return 0
+
+
+def cmd_router_eval(args: argparse.Namespace) -> int:
+    from pytest_hybrid_eval.routing.calibrate import router_eval_table
+    from pytest_hybrid_eval.routing.router_eval import evaluate
+    from pytest_hybrid_eval.routing.strategies import strategy_names
+
+    cfg = _config(args)
+    names = args.strategies.split(",") if args.strategies else strategy_names()
+    rows = evaluate(names, args.prompts, params=cfg.routing.params)
+    print("\n".join(router_eval_table(rows)))
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from pytest_hybrid_eval.status import format_status, sweep_status
 
@@ -227,6 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     configure_rescore_parser(sub.add_parser("rescore", help="score every cell again from its kept evidence (new file)"))
     configure_rejudge_parser(sub.add_parser("rejudge", help="re-run the d4 LLM judge from kept evidence (new file)"))
+
+    cal = with_config(sub.add_parser("calibrate", help="the threshold that hits a target cloud share"))
+    cal.add_argument("--strategy", default="heuristic")
+    cal.add_argument("--target-cloud-share", type=float, required=True)
+    cal.add_argument("source", help="a sweep dir (uses its call records) or labelled prompts (.jsonl)")
+    cal.set_defaults(fn=cmd_calibrate)
+
+    rev = with_config(sub.add_parser("router-eval", help="accuracy, cloud share, decide latency per strategy"))
+    rev.add_argument("--strategies", help="comma-separated (default: all)")
+    rev.add_argument("--prompts", help="labelled prompts JSONL (default: router/eval_prompts.jsonl)")
+    rev.set_defaults(fn=cmd_router_eval)
 
     st = sub.add_parser("status", help="cells done/expected, outcomes, cloud $ so far, elapsed and ETA")
     st.add_argument("dir", help="the sweep's output directory")

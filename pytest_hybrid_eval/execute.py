@@ -91,7 +91,11 @@ def _run(cell: Cell, task: Task, rt: CellRuntime, tmp: Path, started: datetime, 
     usage = fetch_usage(rt.proxy_url, cell.id)
 
     error, reason = "none", sc.reason
-    if result.status != "ok":
+    refused = [c for c in usage.calls if c.error == "budget_exhausted"]
+    if refused:
+        # the proxy refused cloud calls past budget.max_cloud_usd: the cell did not get a fair run
+        error, reason = "budget_exhausted", f"{len(refused)} cloud call(s) refused: the sweep's cloud budget is spent"
+    elif result.status != "ok":
         error, reason = result.status, result.reason
         if result.status == "agent_error" and usage.failed_calls and usage.failed_calls == len(usage.calls):
             error = "backend_error"

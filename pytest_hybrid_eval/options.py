@@ -26,6 +26,11 @@ OPTIONS = [
     Opt("backend", "scripted (offline default) or live (the configured model servers)", "backend"),
     Opt("out", "output directory of the sweep (raw.jsonl, sweep.json, analysis/)", "out_dir"),
     Opt("sandbox", "auto | bwrap | docker | process", "sandbox.kind"),
+    Opt("record", "store every upstream exchange under DIR (for a zero-cost byte-exact replay)", "routing.record_dir"),
+    Opt("replay", "answer every call from a recorded DIR, with no backend at all; a miss fails loudly",
+        "routing.replay_dir"),
+    Opt("max-cloud-usd", "spending cap: cloud calls are refused once the sweep has spent this much", "budget.max_cloud_usd",
+        "float"),
 ]
 
 
@@ -49,6 +54,11 @@ def add_options(parser: pytest.Parser) -> None:
 def _convert(opt: Opt, raw: str) -> Any:
     if opt.kind == "csv":
         return [x.strip() for x in str(raw).split(",") if x.strip()]
+    if opt.kind == "float":
+        try:
+            return float(raw)
+        except ValueError:
+            raise pytest.UsageError(f"--hybrid-{opt.flag} {raw!r}: expected a number, e.g. 5.0") from None
     if opt.kind == "ints":
         try:
             return [int(x) for x in str(raw).split(",") if x.strip()]

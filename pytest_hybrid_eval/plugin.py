@@ -133,9 +133,14 @@ class _Controller:
             return
         self.sess.write_row(row)
         self.sess_config.hook.pytest_hybrid_row_written(row=row, path=self.sess.writer.path)
+        budget = self.sess.budget_state()
+        if budget and budget["exhausted"] and not self.session.shouldstop:
+            self.session.shouldstop = (f"cloud budget exhausted: ${budget['spent_usd']:.4f} spent of "
+                                       f"${budget['cap_usd']:.4f} (budget.max_cloud_usd)")
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.sess_config = session.config
+        self.session = session
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
         from pytest_hybrid_eval.summary import write_summary

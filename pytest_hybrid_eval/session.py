@@ -138,6 +138,12 @@ class SweepSession:
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         tmp.replace(path)
 
+    def budget_state(self) -> dict | None:
+        """The controller's live cloud spend when a cap is configured (None otherwise)."""
+        if self.services is None or self.config.budget.max_cloud_usd is None:
+            return None
+        return self.services.budget.snapshot()
+
     def write_row(self, row: Row) -> None:
         assert self.writer is not None, "only the controller writes rows"
         self.writer.append(row)
@@ -147,6 +153,7 @@ class SweepSession:
     @cached_property
     def runtime(self) -> CellRuntime:
         from pytest_hybrid_eval.agents.install import agents_dir
+        from pytest_hybrid_eval.routing.recorder import provenance_backend
         from pytest_hybrid_eval.sandbox.select import make_sandbox
 
         if not self.proxy_url:
@@ -158,7 +165,8 @@ class SweepSession:
             sandbox = make_sandbox(self.config.sandbox, hide=list(self.roots), expose=[agents_dir()])
         self.sandbox_warnings = [str(w.message) for w in caught]
         cfg = self.config
-        backend_kind = lambda m: "scripted" if cfg.backend == "scripted" else m.backend  # noqa: E731
+        backend = provenance_backend(cfg)  # "replay" when answering from a recording
+        backend_kind = lambda m: backend if backend != "live" else m.backend  # noqa: E731
         router_sha = ""
         try:
             router_sha = sha256_file(data_dir("router") / "VERSION")
@@ -168,7 +176,7 @@ class SweepSession:
             config_sha=cfg.sha256(),
             pricing_sha=self.pricing.sha256,
             router_data_sha=router_sha,
-            backend=cfg.backend,
+            backend=backend,
             local_model=cfg.models.local.name,
             cloud_model=cfg.models.cloud.name,
             local_backend=backend_kind(cfg.models.local),

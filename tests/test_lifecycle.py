@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -119,3 +120,29 @@ def test_status_command(suite: pytest.Pytester) -> None:
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert "cells   6/18 done" in res.stdout and "cloud   $" in res.stdout and "ETA" in res.stdout
+
+
+def test_spending_cap_ends_cells_as_budget_exhausted_and_stops_the_run(suite: pytest.Pytester) -> None:
+    # skill 0 and no decoy: the model answers with the failing starting files, the built-in agent asks again,
+    # and that second cloud call meets the exhausted cap
+    for name in ("calc-a", "calc-b", "calc-c"):
+        shutil.rmtree(suite.path / "suite" / "puzzles" / name / "decoy")
+    res = run(suite, "--hybrid-strategies", "always-cloud", "--hybrid-max-cloud-usd", "0.001", "--hybrid-no-report",
+              "--hybrid-set", "scripted.cloud.easy=0")
+    done = rows(suite.path)
+    assert res.ret != 0
+    assert any(r["error"] == "budget_exhausted" for r in done)
+    assert all(r["passed"] is False for r in done if r["error"] == "budget_exhausted")
+    assert len(done) < 9  # the run stopped instead of burning through every cell
+    assert "cloud budget exhausted" in res.stdout.str()
+
+
+def test_record_then_replay_gives_the_same_rows(suite: pytest.Pytester) -> None:
+    run(suite, "-k", "calc-a", "--hybrid-record", "rec", "--hybrid-no-report", "--hybrid-out", "first")
+    run(suite, "-k", "calc-a", "--hybrid-replay", "rec", "--hybrid-no-report", "--hybrid-out", "second")
+    first = {r["cell_id"]: r for r in map(json.loads, (suite.path / "first" / "raw.jsonl").read_text().splitlines())}
+    second = {r["cell_id"]: r for r in map(json.loads, (suite.path / "second" / "raw.jsonl").read_text().splitlines())}
+    assert first.keys() == second.keys() and len(first) == 6
+    for cid, r in second.items():
+        assert r["provenance"]["backend"] == "replay"
+        assert (r["passed"], r["tests_passed"], r["tokens"]) == (first[cid]["passed"], first[cid]["tests_passed"], first[cid]["tokens"])
