@@ -36,7 +36,7 @@ from pytest_hybrid_eval.cells import Cell
 from pytest_hybrid_eval.datafiles import data_path
 from pytest_hybrid_eval.errors import HybridEvalError, TaskError
 from pytest_hybrid_eval.routing.records import TokenCounts
-from pytest_hybrid_eval.rubric import Rubric, review_text, task_rubric
+from pytest_hybrid_eval.rubric import Rubric, review_text, shortfall, task_rubric
 from pytest_hybrid_eval.scoring import ScoreResult
 from pytest_hybrid_eval.tasks.model import Task
 
@@ -391,13 +391,8 @@ def describe(result: JudgeResult) -> str | None:
         return None
     if result.error:
         return result.error
-    parts = [f"judge score {result.score:.2f} (pass needs {result.pass_threshold:.2f})"]
-    if result.missed_key:
-        parts.append(f"missed key finding: {', '.join(result.missed_key)}")
-    if result.missed:
-        parts.append(f"missed: {', '.join(result.missed)}")
-    if result.penalties:
-        parts.append(f"penalised: {', '.join(result.penalties)}")
+    parts = shortfall("judge", result.score, result.pass_threshold, missed_key=result.missed_key,
+                      missed=result.missed, penalties=result.penalties)
     if result.disagreements:
         parts.append(f"orders disagreed on: {', '.join(result.disagreements)}")
     return "; ".join(parts)

@@ -401,17 +401,11 @@ def rejudge_main(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (``python -m pytest_hybrid_eval.rescore rescore|rejudge DIR``) until cli.py wires it."""
-    p = argparse.ArgumentParser(prog="python -m pytest_hybrid_eval.rescore")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    configure_rescore_parser(sub.add_parser("rescore", help="score every cell again from its evidence"))
-    configure_rejudge_parser(sub.add_parser("rejudge", help="judge every review cell again with the LLM judge"))
-    args = p.parse_args(argv)
-    try:
-        return args.fn(args)
-    except HybridEvalError as exc:
-        print(f"hybrid-eval: error: {exc}", file=sys.stderr)
-        return 2
+    """``python -m pytest_hybrid_eval.rescore rescore|rejudge DIR ...``: the ``hybrid-eval`` CLI (which
+    registers both commands through the ``configure_*_parser`` functions above), with its exit codes."""
+    from pytest_hybrid_eval.cli import main as cli_main
+
+    return cli_main(argv)
 
 
 if __name__ == "__main__":

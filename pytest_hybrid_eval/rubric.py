@@ -220,18 +220,23 @@ def score_review(text: str, rubric: Rubric) -> RubricResult:
                         tuple(missed_key), gained, total)  # fmt: skip
 
 
+def shortfall(scorer: str, score: float, pass_threshold: float, *, missed_key: tuple[str, ...],
+              missed: tuple[str, ...], penalties: tuple[str, ...]) -> list[str]:
+    """The parts of a failed review's one-line reason, shared by the rubric and the LLM judge (``judge.py``):
+    the score against the threshold, then the key findings missed, all findings missed, the penalties hit."""
+    parts = [f"{scorer} score {score:.2f} (pass needs {pass_threshold:.2f})"]
+    for label, names in (("missed key finding", missed_key), ("missed", missed), ("penalised", penalties)):
+        if names:
+            parts.append(f"{label}: {', '.join(names)}")
+    return parts
+
+
 def describe(result: RubricResult, rubric: Rubric) -> str | None:
     """Why a review failed, in one line (None when it passed)."""
     if result.passed:
         return None
-    parts = [f"rubric score {result.score:.2f} (pass needs {rubric.pass_threshold:.2f})"]
-    if result.missed_key:
-        parts.append(f"missed key finding: {', '.join(result.missed_key)}")
-    if result.missed:
-        parts.append(f"missed: {', '.join(result.missed)}")
-    if result.penalties:
-        parts.append(f"penalised: {', '.join(result.penalties)}")
-    return "; ".join(parts)
+    return "; ".join(shortfall("rubric", result.score, rubric.pass_threshold, missed_key=result.missed_key,
+                               missed=result.missed, penalties=result.penalties))
 
 
 def review_text(task: Task, rubric: Rubric, candidate_files: dict[str, str | None]) -> str:

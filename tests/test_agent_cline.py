@@ -8,9 +8,6 @@ one must make them fail without hanging, and every token the row reports must be
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -21,10 +18,9 @@ from pytest_hybrid_eval.agents.cline import (
     parse_read_result,
     workspace_from_messages,
 )
-from pytest_hybrid_eval.agents.install import PINNED, agents_dir, install
+from tests.agent_sweep import AgentSweep
 
-REPO = Path(__file__).resolve().parents[1]
-D6 = REPO / "bench_suites" / "refactors" / "d6-toposort"
+SWEEP = AgentSweep("cline", "pytest_hybrid_eval.agents.cline", "cline-e2e", "vowels")
 WS = "/tmp/hev-x/workspace"
 SYSTEM = {"role": "system", "content": f"You are Cline.\n<env>\n1. Platform: linux\n4. Working Directory: {WS}\n</env>"}
 TOOLS = [{"type": "function", "function": {"name": n, "parameters": {}}} for n in ("read_files", "editor", "run_commands")]
@@ -94,12 +90,7 @@ def test_dialect_prefers_the_workspace_header_and_needs_the_editor() -> None:
 
 def test_missing_cline_is_not_installed_with_the_install_command(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HYBRID_EVAL_AGENTS_DIR", str(tmp_path / "empty"))
-    agent = ClineAgent()
-    assert agent.version() is None
-    result = agent.run(None)  # type: ignore[arg-type]  # must not touch the context when not installed
-    assert result.status == "not_installed"
-    assert "hybrid-eval setup agents cline" in (result.reason or "")
+    SWEEP.assert_not_installed(ClineAgent, tmp_path / "empty", monkeypatch)
 
 
 # -- real cline, end to end ---------------------------------------------------------------------------
@@ -108,102 +99,23 @@ def test_missing_cline_is_not_installed_with_the_install_command(tmp_path: Path,
 @pytest.fixture(scope="session")
 def cline_agents_dir() -> Path:
     """Install the pinned cline once (a no-op when cached) and remember where, before pytester moves HOME."""
-    install("cline")
-    return agents_dir().resolve()
-
-
-def _write_puzzle(root: Path) -> None:
-    d = root / "suite" / "puzzles" / "vowels"
-    for sub in ("public", "tests", "hidden", "reference", "decoy"):
-        (d / sub).mkdir(parents=True)
-    (d / "task.yaml").write_text(
-        "id: vowels\nclass: puzzles\nfamily: puzzle\ndifficulty: easy\n"
-        "prompt: Implement count_vowels(text) in vowels.py; it counts a, e, i, o, u in any case.\n"
-        "editable: [vowels.py]\nagent_timeout_s: 90\ntest_timeout_s: 30\n")
-    (d / "public" / "vowels.py").write_text("def count_vowels(text):\n    return 0\n")
-    (d / "reference" / "vowels.py").write_text(
-        "def count_vowels(text):\n    return sum(1 for ch in text.lower() if ch in 'aeiou')\n")
-    (d / "decoy" / "vowels.py").write_text("def count_vowels(text):\n    return sum(1 for ch in text if ch in 'aeiou')\n")
-    (d / "tests" / "test_vowels.py").write_text("from vowels import count_vowels\n\n\ndef test_lower():\n"
-                                                "    assert count_vowels('banana') == 3\n")
-    (d / "hidden" / "test_hidden_vowels.py").write_text(
-        "from vowels import count_vowels\n\n\ndef test_upper():\n    assert count_vowels('AEIOU xyz') == 5\n\n\n"
-        "def test_empty():\n    assert count_vowels('') == 0\n")
+    return SWEEP.install()
 
 
 @pytest.fixture
 def sweep(pytester: pytest.Pytester, cline_agents_dir: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("HYBRID_EVAL_AGENTS_DIR", str(cline_agents_dir))
-    _write_puzzle(pytester.path)
-    shutil.copytree(D6, pytester.path / "suite" / "refactors" / "d6-toposort")
-    (pytester.path / "sweep.yaml").write_text(
-        f"name: cline-e2e\nagents: [cline]\nstrategies: [always-cloud]\nseeds: [1]\n"
-        f"out_dir: {pytester.path / 'out'}\ntasks: {{roots: [suite]}}\n")
-    # the adapter registers itself on import; this keeps the test independent of registry.py's imports
-    pytester.makeconftest("import pytest_hybrid_eval.agents.cline  # noqa: F401\n")
-    return pytester
-
-
-def _run(p: pytest.Pytester, skill: str) -> tuple[pytest.RunResult, list[dict], float]:
-    t0 = time.monotonic()
-    res = p.runpytest_subprocess("suite", "--hybrid-config", "sweep.yaml", "-p", "no:randomly",
-                                 "--hybrid-agents", "cline", "--hybrid-strategies", "always-cloud",
-                                 "--hybrid-set", f"scripted.cloud.easy={skill}",
-                                 "--hybrid-set", f"scripted.cloud.hard={skill}", timeout=600)
-    raw = p.path / "out" / "raw.jsonl"
-    rows = [json.loads(line) for line in raw.read_text().splitlines()] if raw.exists() else []
-    return res, rows, time.monotonic() - t0
-
-
-def _assert_tokens_match_records(row: dict) -> None:
-    records = row["calls"]["records"]
-    assert records, row
-    for tier in ("local", "cloud"):
-        mine = [r for r in records if r["choice"] == tier]
-        assert row["calls"][tier] == len(mine)
-        for key in ("prompt", "completion"):
-            assert row["tokens"][tier][key] == sum(r["usage"][key] for r in mine), (tier, key)
-
-
-def _cline_processes(root: Path) -> list[str]:
-    """Command lines of live processes started from the cline install (a leaked daemon would show here)."""
-    marker = str(root / "cline")
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if marker in cmd:
-            found.append(f"{pid}: {cmd[:200]}")
-    return found
+    return SWEEP.prepare(pytester, monkeypatch, cline_agents_dir)
 
 
 def test_perfect_model_makes_cline_cells_pass(sweep: pytest.Pytester, cline_agents_dir: Path) -> None:
-    res, rows, _ = _run(sweep, "1")
-    res.assert_outcomes(passed=2)
-    assert sorted(r["task_id"] for r in rows) == ["d6-toposort", "vowels"]
-    for row in rows:
-        assert row["passed"] and row["error"] == "none", row.get("reason")
-        assert row["tests_passed"] == row["tests_total"] > 0
-        assert row["provenance"]["agent_version"] == PINNED["cline"][2]
+    for row in SWEEP.assert_cells_pass(sweep):
         # read_files, editor, final answer: all through the cell's proxy URL
         assert row["calls"]["cloud"] >= 3 and row["calls"]["local"] == 0
         assert row["tokens"]["cloud"]["prompt"] > 0 and row["tokens"]["cloud"]["completion"] > 0
-        assert all(rec["cell_id"] == row["cell_id"] and rec["status"] == 200 for rec in row["calls"]["records"])
-        _assert_tokens_match_records(row)
-    assert _cline_processes(cline_agents_dir) == []
+    assert SWEEP.leftover_processes(cline_agents_dir) == []
 
 
 def test_useless_model_makes_cline_cells_fail_without_hanging(sweep: pytest.Pytester, cline_agents_dir: Path) -> None:
-    res, rows, took = _run(sweep, "0")
-    res.assert_outcomes(failed=2)
-    assert len(rows) == 2
-    for row in rows:
-        # cline ran to its end (exit 0); only scoring says the decoy is wrong
-        assert not row["passed"] and row["error"] == "none", row.get("reason")
-        assert row["tests_total"] > 0 and row["tests_passed"] < row["tests_total"]
-        assert row["agent_ms"] < 60_000
-        _assert_tokens_match_records(row)
-    assert took < 240
-    assert _cline_processes(cline_agents_dir) == []
+    # cline runs to its end (exit 0); only scoring says the decoy is wrong
+    SWEEP.assert_cells_fail(sweep, agent_ms_under=60_000, within_s=240)
+    assert SWEEP.leftover_processes(cline_agents_dir) == []

@@ -9,14 +9,10 @@ opencode's tool-less title request must be one of the cell's calls.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import time
 from pathlib import Path
 
 import pytest
 
-from pytest_hybrid_eval.agents.install import PINNED, agents_dir, install
 from pytest_hybrid_eval.agents.opencode import (
     ENV_SWITCHES,
     OpencodeAgent,
@@ -25,9 +21,9 @@ from pytest_hybrid_eval.agents.opencode import (
     parse_events,
     workspace_from_messages,
 )
+from tests.agent_sweep import AgentSweep
 
-REPO = Path(__file__).resolve().parents[1]
-D6 = REPO / "bench_suites" / "refactors" / "d6-toposort"
+SWEEP = AgentSweep("opencode", "pytest_hybrid_eval.agents.opencode", "opencode-e2e", "vowels")
 WS = "/tmp/hev-y/workspace"
 SYSTEM = {"role": "system", "content": f"You are opencode.\n<env>\n  Working directory: {WS}\n  Platform: linux\n</env>"}
 TOOLS = [{"type": "function", "function": {"name": n, "parameters": {}}} for n in ("bash", "read", "write", "edit")]
@@ -92,12 +88,7 @@ def test_events_parser_skips_partial_lines() -> None:
 
 def test_missing_opencode_is_not_installed_with_the_install_command(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HYBRID_EVAL_AGENTS_DIR", str(tmp_path / "empty"))
-    agent = OpencodeAgent()
-    assert agent.version() is None
-    result = agent.run(None)  # type: ignore[arg-type]  # must not touch the context when not installed
-    assert result.status == "not_installed"
-    assert "hybrid-eval setup agents opencode" in (result.reason or "")
+    SWEEP.assert_not_installed(OpencodeAgent, tmp_path / "empty", monkeypatch)
 
 
 # -- real opencode, end to end ------------------------------------------------------------------------
@@ -106,105 +97,26 @@ def test_missing_opencode_is_not_installed_with_the_install_command(tmp_path: Pa
 @pytest.fixture(scope="session")
 def oc_agents_dir() -> Path:
     """Install the pinned opencode once (a no-op when cached) and remember where, before pytester moves HOME."""
-    install("opencode")
-    return agents_dir().resolve()
-
-
-def _write_puzzle(root: Path) -> None:
-    d = root / "suite" / "puzzles" / "vowels"
-    for sub in ("public", "tests", "hidden", "reference", "decoy"):
-        (d / sub).mkdir(parents=True)
-    (d / "task.yaml").write_text(
-        "id: vowels\nclass: puzzles\nfamily: puzzle\ndifficulty: easy\n"
-        "prompt: Implement count_vowels(text) in vowels.py; it counts a, e, i, o, u in any case.\n"
-        "editable: [vowels.py]\nagent_timeout_s: 90\ntest_timeout_s: 30\n")
-    (d / "public" / "vowels.py").write_text("def count_vowels(text):\n    return 0\n")
-    (d / "reference" / "vowels.py").write_text(
-        "def count_vowels(text):\n    return sum(1 for ch in text.lower() if ch in 'aeiou')\n")
-    (d / "decoy" / "vowels.py").write_text("def count_vowels(text):\n    return sum(1 for ch in text if ch in 'aeiou')\n")
-    (d / "tests" / "test_vowels.py").write_text("from vowels import count_vowels\n\n\ndef test_lower():\n"
-                                                "    assert count_vowels('banana') == 3\n")
-    (d / "hidden" / "test_hidden_vowels.py").write_text(
-        "from vowels import count_vowels\n\n\ndef test_upper():\n    assert count_vowels('AEIOU xyz') == 5\n\n\n"
-        "def test_empty():\n    assert count_vowels('') == 0\n")
+    return SWEEP.install()
 
 
 @pytest.fixture
 def sweep(pytester: pytest.Pytester, oc_agents_dir: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("HYBRID_EVAL_AGENTS_DIR", str(oc_agents_dir))
-    _write_puzzle(pytester.path)
-    shutil.copytree(D6, pytester.path / "suite" / "refactors" / "d6-toposort")
-    (pytester.path / "sweep.yaml").write_text(
-        f"name: opencode-e2e\nagents: [opencode]\nstrategies: [always-cloud]\nseeds: [1]\n"
-        f"out_dir: {pytester.path / 'out'}\ntasks: {{roots: [suite]}}\n")
-    # the adapter registers itself on import; this keeps the test independent of registry.py's imports
-    pytester.makeconftest("import pytest_hybrid_eval.agents.opencode  # noqa: F401\n")
-    return pytester
-
-
-def _run(p: pytest.Pytester, skill: str) -> tuple[pytest.RunResult, list[dict], float]:
-    t0 = time.monotonic()
-    res = p.runpytest_subprocess("suite", "--hybrid-config", "sweep.yaml", "-p", "no:randomly",
-                                 "--hybrid-agents", "opencode", "--hybrid-strategies", "always-cloud",
-                                 "--hybrid-set", f"scripted.cloud.easy={skill}",
-                                 "--hybrid-set", f"scripted.cloud.hard={skill}", timeout=600)
-    raw = p.path / "out" / "raw.jsonl"
-    rows = [json.loads(line) for line in raw.read_text().splitlines()] if raw.exists() else []
-    return res, rows, time.monotonic() - t0
-
-
-def _assert_tokens_match_records(row: dict) -> None:
-    records = row["calls"]["records"]
-    assert records, row
-    for tier in ("local", "cloud"):
-        mine = [r for r in records if r["choice"] == tier]
-        assert row["calls"][tier] == len(mine)
-        for key in ("prompt", "completion"):
-            assert row["tokens"][tier][key] == sum(r["usage"][key] for r in mine), (tier, key)
-
-
-def _opencode_processes(root: Path) -> list[str]:
-    """Command lines of live processes started from the opencode install (a leaked server would show here)."""
-    marker = str(root / "opencode")
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if marker in cmd:
-            found.append(f"{pid}: {cmd[:200]}")
-    return found
+    return SWEEP.prepare(pytester, monkeypatch, oc_agents_dir)
 
 
 def test_perfect_model_makes_opencode_cells_pass(sweep: pytest.Pytester, oc_agents_dir: Path) -> None:
-    res, rows, _ = _run(sweep, "1")
-    res.assert_outcomes(passed=2)
-    assert sorted(r["task_id"] for r in rows) == ["d6-toposort", "vowels"]
-    for row in rows:
-        assert row["passed"] and row["error"] == "none", row.get("reason")
-        assert row["tests_passed"] == row["tests_total"] > 0
-        assert row["provenance"]["agent_version"] == PINNED["opencode"][2]
+    for row in SWEEP.assert_cells_pass(sweep):
         # title, write, final answer: all through the cell's proxy URL
         assert row["calls"]["cloud"] == 3 and row["calls"]["local"] == 0
         # the title request carries no tools, so its prompt is a fraction of the task requests' prompts
         prompts = sorted(rec["usage"]["prompt"] for rec in row["calls"]["records"])
         assert prompts[0] * 3 < prompts[1], prompts
         assert row["tokens"]["cloud"]["prompt"] > 0 and row["tokens"]["cloud"]["completion"] > 0
-        assert all(rec["cell_id"] == row["cell_id"] and rec["status"] == 200 for rec in row["calls"]["records"])
-        _assert_tokens_match_records(row)
-    assert _opencode_processes(oc_agents_dir) == []
+    assert SWEEP.leftover_processes(oc_agents_dir) == []
 
 
 def test_useless_model_makes_opencode_cells_fail_without_hanging(sweep: pytest.Pytester, oc_agents_dir: Path) -> None:
-    res, rows, took = _run(sweep, "0")
-    res.assert_outcomes(failed=2)
-    assert len(rows) == 2
-    for row in rows:
-        # opencode ran to its end (exit 0); only scoring says the decoy is wrong
-        assert not row["passed"] and row["error"] == "none", row.get("reason")
-        assert row["tests_total"] > 0 and row["tests_passed"] < row["tests_total"]
-        assert row["agent_ms"] < 60_000
-        _assert_tokens_match_records(row)
-    assert took < 240
-    assert _opencode_processes(oc_agents_dir) == []
+    # opencode runs to its end (exit 0); only scoring says the decoy is wrong
+    SWEEP.assert_cells_fail(sweep, agent_ms_under=60_000, within_s=240)
+    assert SWEEP.leftover_processes(oc_agents_dir) == []
