@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from pytest_hybrid_eval.agents.base import Agent
 from pytest_hybrid_eval.agents.install import PINNED, agents_dir, install, installed_version
@@ -130,6 +132,8 @@ class AgentSweep:
     # True: the suite's conftest imports the adapter in the plugin's own pytest_hybrid_register hook;
     # False: it imports it at module level (the adapter registers itself on import)
     register_in_hook: bool = False
+    #: install dir -> processes alive right after this agent's last sweep (filled by ``run``)
+    _leftover: dict[Path, list[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def tasks(self) -> list[str]:
@@ -153,8 +157,12 @@ class AgentSweep:
         assert f"hybrid-eval setup agents {self.agent}" in (result.reason or "")
 
     def leftover_processes(self, installed: Path) -> list[str]:
-        """Live processes started from this agent's install (a leaked daemon or server would show here)."""
-        return live_processes(installed / self.agent)
+        """Processes from this agent's install still alive when the last sweep ended (a leaked daemon).
+
+        The snapshot is taken inside ``run`` while it holds the agent's lock: under ``-n 2`` another
+        worker may be running a sweep of the same agent right now, and its live processes are not leaks.
+        """
+        return self._leftover.get(installed / self.agent, live_processes(installed / self.agent))
 
     def prepare(self, p: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, installed: Path) -> pytest.Pytester:
         """Write the suite (puzzle + a copy of d6-toposort), sweep.yaml and the adapter-registering conftest."""
@@ -173,6 +181,11 @@ class AgentSweep:
 
     def run(self, p: pytest.Pytester, skill: str) -> tuple[pytest.RunResult, list[dict], float]:
         """Run the sweep with every scripted skill level set to ``skill``: the result, the rows, the seconds."""
+        lock = FileLock(str(Path(tempfile.gettempdir()) / f"hybrid-eval-test-{self.agent}.lock"))
+        with lock:  # one sweep of an agent at a time across xdist workers (see leftover_processes)
+            return self._run_locked(p, skill)
+
+    def _run_locked(self, p: pytest.Pytester, skill: str) -> tuple[pytest.RunResult, list[dict], float]:
         start = time.monotonic()
         res = p.runpytest_subprocess(
             "suite", "--hybrid-config", "sweep.yaml", "-p", "no:randomly", "--hybrid-agents", self.agent,
@@ -182,6 +195,8 @@ class AgentSweep:
             timeout=600,
         )
         elapsed = time.monotonic() - start
+        installed = Path(os.environ.get("HYBRID_EVAL_AGENTS_DIR", str(agents_dir())))
+        self._leftover[installed / self.agent] = live_processes(installed / self.agent)
         raw = p.path / "out" / "raw.jsonl"
         rows = [json.loads(line) for line in raw.read_text().splitlines()] if raw.exists() else []
         return res, rows, elapsed
