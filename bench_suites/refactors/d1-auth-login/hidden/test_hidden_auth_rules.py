@@ -1,7 +1,6 @@
 import hashlib
 
 import pytest
-
 from authapp.auth import AuthService, hash_password
 from authapp.clock import ManualClock
 from authapp.errors import (

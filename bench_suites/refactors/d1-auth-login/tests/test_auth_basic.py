@@ -1,5 +1,4 @@
 import pytest
-
 from authapp.auth import AuthService
 from authapp.clock import ManualClock
 from authapp.errors import InvalidCredentials, InvalidToken

@@ -1,5 +1,4 @@
 import pytest
-
 from webapp.app import build_app
 from webapp.http import Request, Response, chain
 from webapp.ratelimit import Decision, FixedWindowLimiter, SlidingWindowLimiter, rate_limit

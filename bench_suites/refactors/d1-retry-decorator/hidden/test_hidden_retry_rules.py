@@ -1,5 +1,4 @@
 import pytest
-
 from netkit.client import Client
 from netkit.errors import PermanentError, RetryError, TransientError
 from netkit.retry import retry

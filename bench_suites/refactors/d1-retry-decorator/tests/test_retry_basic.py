@@ -1,5 +1,4 @@
 import pytest
-
 from netkit.errors import RetryError, TransientError
 from netkit.retry import retry
 

@@ -1,5 +1,4 @@
 from formkit.handlers import create_user
-from formkit.issues import Issue
 from formkit.schemas import USER_SCHEMA
 from formkit.store import UserDirectory
 from formkit.validate import validate

@@ -1,7 +1,6 @@
 from datetime import date
 
 import pytest
-
 from booking.calendar import Conflict, RoomCalendar
 from booking.ranges import Stay
 

@@ -1,5 +1,4 @@
 import pytest
-
 from records.split import split_line
 from records.table import TableError, read_table
 

@@ -42,7 +42,7 @@ def test_new_modules_do_not_import_the_facade():
 
 
 def test_modules_hold_only_their_own_group():
-    for module_name, names in HOMES.items():
+    for module_name in HOMES:
         module = importlib.import_module(module_name)
         others = {n for m, ns in HOMES.items() if m != module_name for n in ns}
         assert not (others & set(vars(module))), module_name

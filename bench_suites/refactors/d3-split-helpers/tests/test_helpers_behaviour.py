@@ -1,7 +1,6 @@
 from datetime import date
 
 import pytest
-
 from report import summary
 from toolbox.helpers import business_days_between, clamp, parse_date, percent, slugify, truncate
 

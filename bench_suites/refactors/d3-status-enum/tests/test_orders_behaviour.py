@@ -1,5 +1,4 @@
 import pytest
-
 from orders.order import Order, TransitionError
 from orders.status import can_transition, is_final, next_statuses, parse_status
 

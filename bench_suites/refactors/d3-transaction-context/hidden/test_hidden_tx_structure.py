@@ -2,7 +2,6 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from bank.store import Store
 from bank.tx import transaction
 
@@ -22,20 +21,18 @@ def test_transaction_commits_on_success_and_yields_store():
 
 def test_transaction_rolls_back_and_reraises():
     s = Store({"x": 1})
-    with pytest.raises(LookupError):
-        with transaction(s):
-            s.data["x"] = 99
-            raise LookupError("boom")
+    with pytest.raises(LookupError), transaction(s):
+        s.data["x"] = 99
+        raise LookupError("boom")
     assert s.data == {"x": 1}
     assert s.log == ["begin", "rollback"]
 
 
 def test_transaction_rolls_back_on_base_exceptions_too():
     s = Store({"x": 1})
-    with pytest.raises(KeyboardInterrupt):
-        with transaction(s):
-            s.data["x"] = 3
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), transaction(s):
+        s.data["x"] = 3
+        raise KeyboardInterrupt
     assert s.data == {"x": 1}
     assert not s.in_transaction
 

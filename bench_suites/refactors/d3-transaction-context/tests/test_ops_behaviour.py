@@ -1,5 +1,4 @@
 import pytest
-
 from bank.ops import InsufficientFunds, close_account, deposit, transfer
 from bank.store import Store
 
