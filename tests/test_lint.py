@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
+import importlib.util
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_ruff_clean() -> None:
-    ruff = shutil.which("ruff")
-    if ruff is None:
+    if importlib.util.find_spec("ruff") is None:
         pytest.fail("ruff is not installed: install the dev extra (pip install -e '.[dev]')")
-    res = subprocess.run([ruff, "check", "."], cwd=REPO, capture_output=True, text=True, timeout=120)
+    res = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
     assert res.returncode == 0, res.stdout[-4000:]
