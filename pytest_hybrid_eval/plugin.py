@@ -70,6 +70,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except HybridEvalError as exc:
         raise pytest.UsageError(str(exc)) from None
     roots = [(Path(r) if Path(r).is_absolute() else config.rootpath / r).resolve() for r in sweep.tasks.roots]
+    extra = [Path(p).resolve() for ps in config.hook.pytest_hybrid_task_roots(sweep=sweep, rootdir=config.rootpath)
+             for p in (ps or [])]
+    roots += [p for p in extra if p not in roots]
     if not _targets_tasks(config, roots):
         return  # this run benchmarks nothing: stay out of the way (no proxy, no heavy imports)
 
@@ -79,7 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.hook.pytest_hybrid_register(agents=register_agent, strategies=register)
     try:
-        sess = SweepSession(sweep, config.rootpath, is_controller=not _is_worker(config))
+        sess = SweepSession(sweep, config.rootpath, is_controller=not _is_worker(config), roots=roots)
         families = {t.family for t in sess.tasks.values()}
     except HybridEvalError as exc:
         raise pytest.UsageError(str(exc)) from None

@@ -27,12 +27,13 @@ from pytest_hybrid_eval.tasks.model import Task, discover_tasks
 
 
 class SweepSession:
-    def __init__(self, config: SweepConfig, rootdir: Path, is_controller: bool) -> None:
+    def __init__(self, config: SweepConfig, rootdir: Path, is_controller: bool, roots: list[Path] | None = None) -> None:
         self.config = config
         self.rootdir = rootdir
         self.is_controller = is_controller
         self.out_dir = config.resolved_out_dir(rootdir)
-        self.roots = [
+        # the config's tasks.roots plus any root a plugin contributed (pytest_hybrid_task_roots)
+        self.roots = roots if roots is not None else [
             (Path(r) if Path(r).is_absolute() else rootdir / r).resolve() for r in config.tasks.roots
         ]
         self.rows: list[Row] = []

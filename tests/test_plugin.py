@@ -212,3 +212,18 @@ def test_plain_test_runs_are_left_alone(pytester: pytest.Pytester) -> None:
     res = pytester.runpytest_subprocess()
     res.assert_outcomes(passed=1)
     assert "hybrid-eval:" not in res.stdout.str() and "raw.jsonl" not in res.stdout.str()
+
+
+def test_plugin_hook_contributes_a_task_root(suite: pytest.Pytester) -> None:
+    """Tasks from elsewhere: a conftest (or plugin) returns an extra root; its tasks become cells."""
+    elsewhere = suite.path / "elsewhere"
+    write_task(elsewhere, "from-plugin")
+    suite.makeconftest(
+        "from pathlib import Path\n\n\n"
+        "def pytest_hybrid_task_roots(sweep, rootdir):\n"
+        f"    return [Path({str(elsewhere / 'suite')!r})]\n"
+    )
+    res = suite.runpytest_subprocess("suite", "elsewhere", "--hybrid-config", "sweep.yaml", "--collect-only", "-q")
+    ids = [line for line in res.outlines if "::" in line]
+    assert any("from-plugin/task.yaml::builtin-always-cloud-s1" in i for i in ids)
+    assert len(ids) == 3 * 2 * 2
