@@ -327,7 +327,10 @@ def attack():
             try:
                 with open(path, "w") as fh:
                     fh.write("owned")
-                wrote = True
+                # /tmp is the sandbox's private tmpfs (bwrap binds the interpreter's dirs back into it, so a
+                # checkout under /tmp has its parent dirs there): a write there never reaches the host, and
+                # the host-side check below proves it; only writes elsewhere count as the attack working
+                wrote = wrote or not path.startswith("/tmp/")
             except OSError:
                 pass
         # with capabilities a candidate could make the read-only root writable
