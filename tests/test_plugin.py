@@ -227,3 +227,14 @@ def test_plugin_hook_contributes_a_task_root(suite: pytest.Pytester) -> None:
     ids = [line for line in res.outlines if "::" in line]
     assert any("from-plugin/task.yaml::builtin-always-cloud-s1" in i for i in ids)
     assert len(ids) == 3 * 2 * 2
+
+
+def test_options_can_live_in_the_ini_file(suite: pytest.Pytester) -> None:
+    suite.makeini("[pytest]\nhybrid_config = sweep.yaml\nhybrid_strategies = always-cloud\nhybrid_seeds = 2\n")
+    res = suite.runpytest_subprocess("suite", "--collect-only", "-q")
+    ids = sorted(line for line in res.outlines if "::" in line)
+    assert ids == ["suite/puzzles/calc-basics/task.yaml::builtin-always-cloud-s2",
+                   "suite/puzzles/calc-hard/task.yaml::builtin-always-cloud-s2"]
+    # a flag beats the ini value
+    res = suite.runpytest_subprocess("suite", "--collect-only", "-q", "--hybrid-seeds", "5")
+    assert all(line.endswith("-s5") for line in res.outlines if "::" in line)
