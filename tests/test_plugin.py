@@ -238,3 +238,20 @@ def test_options_can_live_in_the_ini_file(suite: pytest.Pytester) -> None:
     # a flag beats the ini value
     res = suite.runpytest_subprocess("suite", "--collect-only", "-q", "--hybrid-seeds", "5")
     assert all(line.endswith("-s5") for line in res.outlines if "::" in line)
+
+
+def test_parallel_rows_equal_serial_rows(suite: pytest.Pytester) -> None:
+    """-n 2 gives the same rows as -n 0: same cells, outcomes, test counts, tokens and routing."""
+    run(suite, "--hybrid-out", "serial", "--hybrid-no-report", "-p", "no:xdist")
+    run(suite, "--hybrid-out", "parallel", "--hybrid-no-report", "-n", "2")
+
+    def key(path: str) -> dict:
+        out = {}
+        for line in (suite.path / path / "raw.jsonl").read_text().splitlines():
+            r = json.loads(line)
+            out[r["cell_id"]] = (r["passed"], r["tests_passed"], r["tests_total"], r["error"], r["tokens"],
+                                 [(c["choice"], c["usage"]) for c in r["calls"]["records"]])
+        return out
+
+    serial, parallel = key("serial"), key("parallel")
+    assert len(serial) == 8 and serial == parallel
