@@ -84,9 +84,17 @@ class OpenAICompatBackend:
         return out
 
     def timeout(self) -> aiohttp.ClientTimeout:
-        """Connect bound plus a per-read bound (time between bytes), the same for both tiers."""
-        return aiohttp.ClientTimeout(total=None, sock_connect=self.connect_s, connect=self.connect_s,
-                                     sock_read=self.read_s)
+        """Connect bound plus a per-read bound (time between bytes), the same for both tiers.
+
+        Built once per (connect_s, read_s) and reused (ClientTimeout is immutable); the key is checked each
+        call so that a changed ``connect_s``/``read_s`` still takes effect."""
+        key = (self.connect_s, self.read_s)
+        cached = getattr(self, "_timeout_cache", None)
+        if cached is None or cached[0] != key:
+            cached = (key, aiohttp.ClientTimeout(total=None, sock_connect=self.connect_s, connect=self.connect_s,
+                                                 sock_read=self.read_s))
+            self._timeout_cache = cached
+        return cached[1]
 
     async def open(self, session: aiohttp.ClientSession, method: str, path: str, *,
                    body: bytes | None, headers: dict[str, str], retry: Retry,

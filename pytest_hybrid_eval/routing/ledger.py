@@ -3,13 +3,16 @@
 Workers ask the controller's proxy for a cell's usage over HTTP, and the in-process plugin may read it
 from another thread, so reads and writes take a lock (cheap: one short critical section per call). The
 optional decision log is one JSON line per call, appended and flushed so a crash loses at most the line
-being written.
+being written. The log stays open between calls (opening and closing it per call cost more than the
+rest of the bookkeeping); the flush after each line is what keeps a crash from losing records, and no
+fsync is done: a proxy crash is survived by a flushed line, only a machine crash is not.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TextIO
 
 from pytest_hybrid_eval.routing.records import CallRecord, CellUsage
 
@@ -22,6 +25,7 @@ class Ledger:
         self._cells: dict[str, CellUsage] = {}
         self._order: list[CallRecord] = []
         self._log_path = Path(decision_log) if decision_log is not None else None
+        self._log: TextIO | None = None
         if self._log_path is not None:
             self._log_path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -34,9 +38,17 @@ class Ledger:
             usage.record(rec)
             self._order.append(rec)
             if line is not None and self._log_path is not None:
-                with self._log_path.open("a", encoding="utf-8") as fh:
-                    fh.write(line)
-                    fh.flush()
+                if self._log is None:
+                    self._log = self._log_path.open("a", encoding="utf-8")
+                self._log.write(line)
+                self._log.flush()
+
+    def close(self) -> None:
+        """Close the decision log; a later ``record`` opens it again (appending), so closing is always safe."""
+        with self._lock:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
 
     def usage(self, cell_id: str) -> CellUsage:
         """A snapshot (deep copy) of the cell's usage; an empty CellUsage when the cell made no calls."""

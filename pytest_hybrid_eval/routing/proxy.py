@@ -55,6 +55,17 @@ HEALTH_TIMEOUT_S = 3.0
 MALFORMED_REPLY = "malformed upstream reply"
 
 
+#: Where a surrogate can come from in a UTF-8 body: a ``\\uD800``-``\\uDFFF`` escape or CESU-style raw bytes.
+_SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _may_hold_surrogate(raw: bytes) -> bool:
+    """False when ``json.loads(raw)`` cannot have produced a surrogate, so the costly check (a full
+    re-encode of the body) is skipped. Conservative: any escape or byte that could yield one, or a body
+    that is not UTF-8 (json also reads UTF-16/32), sends the request through the full check."""
+    return json.detect_encoding(raw) not in ("utf-8", "utf-8-sig") or _SURROGATE_HINT.search(raw) is not None
+
+
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -420,10 +431,11 @@ class RoutingProxy:
             return error_response(400, "request body is not valid JSON")
         except RecursionError:  # json raises this, not ValueError, for deeply nested arrays/objects
             return error_response(400, "request body is nested too deeply")
-        try:  # json.loads lets lone surrogates through (raw or \\ud800-escaped); relaying them would fail
-            json.dumps(body, ensure_ascii=False).encode()
-        except UnicodeEncodeError:
-            return error_response(400, "request body is not valid UTF-8 (lone surrogate)")
+        if _may_hold_surrogate(raw):
+            try:  # json.loads lets lone surrogates through (raw or \\ud800-escaped); relaying them would fail
+                json.dumps(body, ensure_ascii=False).encode()
+            except UnicodeEncodeError:
+                return error_response(400, "request body is not valid UTF-8 (lone surrogate)")
         problem = validate_body(body)
         if problem is not None:
             return error_response(400, problem)
