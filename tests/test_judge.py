@@ -47,7 +47,9 @@ def task() -> Task:
 
 def _services(task: Task, **scripted: Any) -> Services:
     cfg = SweepConfig.model_validate({"scripted": {"classifier_error_rate": 0.0, **scripted},
-                                      "routing": {"retry": {"max_retries": 0, "backoff_s": 0}}})
+                                      "routing": {"retry": {"max_retries": 0, "backoff_s": 0}},
+                                      # an injected stall must end at a short read timeout, not the default 180 s
+                                      "timeouts": {"read_s": 1}})
     return start_services(cfg, lambda: create_scripted_app(cfg, {task.id: task}))
 
 
