@@ -224,6 +224,11 @@ def load_yaml(path: Path | str) -> dict[str, Any]:
         raise ConfigError(f"config file {path} not found; pass an existing file to --hybrid-config") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML ({str(exc).splitlines()[0]}); fix the syntax") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the config as UTF-8 YAML") from None
+    except OSError as exc:  # a directory, no permission, ...
+        raise ConfigError(f"{path}: cannot read the config ({exc.strerror or type(exc).__name__}); "
+                          "pass a readable YAML file to --hybrid-config") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a sweep config must be a mapping of keys (name, agents, strategies, …)")
     return data

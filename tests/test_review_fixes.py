@@ -1,0 +1,31 @@
+"""Regression tests for defects found in review: user errors that escaped as tracebacks, and the like."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest_hybrid_eval.cli", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+
+
+def one_line_error(res: subprocess.CompletedProcess, needle: str) -> None:
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert needle in res.stderr, res.stderr
+
+
+def test_config_that_is_a_directory_is_a_one_line_error(tmp_path: Path) -> None:
+    one_line_error(cli("show-config", "--config", str(tmp_path)), "cannot read the config")
+
+
+def test_config_that_is_not_utf8_is_a_one_line_error(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"name: caf\xe9\n")
+    one_line_error(cli("show-config", "--config", str(bad)), "not UTF-8")
