@@ -16,20 +16,25 @@ def sweep_status(out_dir: Path) -> dict:
     sweep_file = out_dir / "sweep.json"
     if not sweep_file.exists():
         raise ResultsError(f"{out_dir}: no sweep.json here; pass the sweep's output directory (results/runs/<name>)")
-    meta = json.loads(sweep_file.read_text(encoding="utf-8"))
-    cfg = SweepConfig.model_validate(meta["config"])
+    try:
+        meta = json.loads(sweep_file.read_text(encoding="utf-8"))
+        cfg = SweepConfig.model_validate(meta["config"])
+        started = datetime.fromisoformat(meta["started_at"])
+        sha = meta["config_sha"]
+    except (ValueError, KeyError, TypeError) as exc:  # bad JSON, a missing key, a config that no longer validates
+        raise ResultsError(f"{sweep_file}: not a readable sweep.json ({type(exc).__name__}); "
+                           "pass the output directory of a sweep this version wrote") from None
     expected = len(meta.get("tasks", [])) * len(cfg.agents) * len(cfg.strategies) * len(cfg.seeds)
     report = read_rows(out_dir) if (out_dir / "raw.jsonl").exists() else None
-    rows = [r for r in (report.rows if report else []) if r.provenance.config_sha == meta["config_sha"]]
+    rows = [r for r in (report.rows if report else []) if r.provenance.config_sha == sha]
     table = load_table(cfg.pricing.table)
-    started = datetime.fromisoformat(meta["started_at"])
     last = max((r.finished_at for r in rows), default=started)
     elapsed = (last - started).total_seconds()
     done = len(rows)
     per_cell = sum(r.wall_ms for r in rows) / 1000 / done if done else None
     return {
         "sweep": cfg.name,
-        "config_sha": meta["config_sha"],
+        "config_sha": sha,
         "done": done,
         "expected": expected,
         "passed": sum(r.passed for r in rows),

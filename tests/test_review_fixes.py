@@ -29,3 +29,10 @@ def test_config_that_is_not_utf8_is_a_one_line_error(tmp_path: Path) -> None:
     bad = tmp_path / "latin1.yaml"
     bad.write_bytes(b"name: caf\xe9\n")
     one_line_error(cli("show-config", "--config", str(bad)), "not UTF-8")
+
+
+def test_status_on_a_corrupt_sweep_json_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "sweep.json").write_text("{", encoding="utf-8")
+    one_line_error(cli("status", str(tmp_path)), "not a readable sweep.json")
+    (tmp_path / "sweep.json").write_text('{"config": {}}', encoding="utf-8")
+    one_line_error(cli("status", str(tmp_path)), "not a readable sweep.json")
