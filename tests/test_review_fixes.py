@@ -36,3 +36,11 @@ def test_status_on_a_corrupt_sweep_json_is_a_one_line_error(tmp_path: Path) -> N
     one_line_error(cli("status", str(tmp_path)), "not a readable sweep.json")
     (tmp_path / "sweep.json").write_text('{"config": {}}', encoding="utf-8")
     one_line_error(cli("status", str(tmp_path)), "not a readable sweep.json")
+
+
+def test_router_eval_with_missing_or_bad_prompts_is_a_one_line_error(tmp_path: Path) -> None:
+    one_line_error(cli("router-eval", "--prompts", str(tmp_path / "nope.jsonl")), "cannot read the labelled prompts")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("garbage\n", encoding="utf-8")
+    one_line_error(cli("router-eval", "--prompts", str(bad)), f"{bad}:1: need a JSON object")
+    one_line_error(cli("calibrate", "--target-cloud-share", "0.3", str(bad)), f"{bad}:1: need a JSON object")

@@ -75,10 +75,7 @@ def _prompt_scores(path: Path, strategy: str,
     from pytest_hybrid_eval.routing.router_eval import load_prompts
 
     fn = _score_function(strategy)
-    try:
-        prompts = load_prompts(path)
-    except (ValueError, KeyError) as exc:
-        raise CalibrationError(f"{path}: {exc}".splitlines()[0]) from None
+    prompts = load_prompts(path)  # a bad file or line is a one-line HybridEvalError
     if not prompts:
         raise CalibrationError(f"{path}: no labelled prompts; one JSON object per line with label and body")
     scores, labels = [], []

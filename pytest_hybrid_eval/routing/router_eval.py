@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from pytest_hybrid_eval.datafiles import data_path, sha256_file
+from pytest_hybrid_eval.errors import HybridEvalError
 from pytest_hybrid_eval.routing.strategies import get_strategy
 from pytest_hybrid_eval.routing.strategies.base import AuxClient, RouteRequest, StrategyContext
 
@@ -24,13 +25,21 @@ from pytest_hybrid_eval.routing.strategies.base import AuxClient, RouteRequest, 
 def load_prompts(path: Path | str | None = None) -> list[dict[str, Any]]:
     """Rows with id, label (local|cloud), kind (chat|agent) and the request body."""
     path = Path(path) if path is not None else data_path("router", "eval_prompts.jsonl")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise HybridEvalError(f"{path}: cannot read the labelled prompts ({why}); pass a JSONL file with --prompts") from None
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        if row.get("label") not in ("local", "cloud") or not isinstance(row.get("body"), dict):
-            raise ValueError(f"{path}:{n}: need label local|cloud and a body")
+        try:
+            row = json.loads(line)
+        except ValueError:
+            row = None
+        if not isinstance(row, dict) or row.get("label") not in ("local", "cloud") or not isinstance(row.get("body"), dict):
+            raise HybridEvalError(f"{path}:{n}: need a JSON object with label local|cloud and a body; fix that line")
         rows.append(row)
     return rows
 
