@@ -95,6 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
         sess.proxy_url = config.workerinput["hybrid_proxy_url"]
         return
     try:
+        sess.sandbox  # noqa: B018 - an unavailable sandbox.kind is a usage error, before any service starts
         sess.start()
     except HybridEvalError as exc:
         raise pytest.UsageError(str(exc)) from None

@@ -23,6 +23,7 @@ from pytest_hybrid_eval.execute import CellRuntime
 from pytest_hybrid_eval.pricing import load_table
 from pytest_hybrid_eval.results import Provenance, Row, RowWriter, finished_cells
 from pytest_hybrid_eval.routing.strategies import strategy_names
+from pytest_hybrid_eval.sandbox.base import Sandbox
 from pytest_hybrid_eval.tasks.model import Task, discover_tasks
 
 
@@ -152,19 +153,30 @@ class SweepSession:
 
     # -- per-process runtime for cells ---------------------------------------------------------------------
     @cached_property
-    def runtime(self) -> CellRuntime:
+    def sandbox(self) -> Sandbox:
+        """The configured sandbox; an explicit kind that does not work here is a HybridEvalError.
+
+        The controller builds it before starting services, so a bad ``sandbox.kind`` stops the run with
+        one line instead of failing every cell with a traceback and no row.
+        """
         from pytest_hybrid_eval.agents.install import agents_dir
-        from pytest_hybrid_eval.routing.recorder import provenance_backend
         from pytest_hybrid_eval.sandbox.select import make_sandbox
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sandbox = make_sandbox(self.config.sandbox, hide=list(self.roots), expose=[agents_dir()])
+        self.sandbox_warnings = [str(w.message) for w in caught]
+        return sandbox
+
+    @cached_property
+    def runtime(self) -> CellRuntime:
+        from pytest_hybrid_eval.routing.recorder import provenance_backend
 
         if not self.proxy_url:
             raise HybridEvalError(
                 "the routing proxy is not running in this process; run pytest on the task roots"
             )
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            sandbox = make_sandbox(self.config.sandbox, hide=list(self.roots), expose=[agents_dir()])
-        self.sandbox_warnings = [str(w.message) for w in caught]
+        sandbox = self.sandbox
         cfg = self.config
         backend = provenance_backend(cfg)  # "replay" when answering from a recording
         backend_kind = lambda m: backend if backend != "live" else m.backend  # noqa: E731

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -44,3 +46,17 @@ def test_router_eval_with_missing_or_bad_prompts_is_a_one_line_error(tmp_path: P
     bad.write_text("garbage\n", encoding="utf-8")
     one_line_error(cli("router-eval", "--prompts", str(bad)), f"{bad}:1: need a JSON object")
     one_line_error(cli("calibrate", "--target-cloud-share", "0.3", str(bad)), f"{bad}:1: need a JSON object")
+
+
+def test_unavailable_sandbox_kind_stops_the_run_with_one_line(pytester, monkeypatch) -> None:
+    """Before: every cell failed with a HybridEvalError traceback from sess.runtime and no row was written."""
+    from tests.test_plugin import run, write_config, write_task
+
+    write_task(pytester.path)
+    write_config(pytester.path, sandbox="{kind: docker}")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path / 'no-docker.sock'}")
+    res = run(pytester)
+    err = res.stderr.str()
+    assert res.ret == pytest.ExitCode.USAGE_ERROR, res.stdout.str()
+    assert "sandbox.kind=docker is unavailable" in err and "Traceback" not in err
+    assert not (pytester.path / "out" / "sweep.json").exists()  # refused before any service started
