@@ -39,7 +39,18 @@ class Models(_Strict):
     local: ModelEndpoint = ModelEndpoint(name="qwen3.6:35b", base_url="http://127.0.0.1:11434/v1")
     cloud: ModelEndpoint = ModelEndpoint(name="gpt-5.5", base_url="https://api.openai.com/v1", api_key_env="OPENAI_API_KEY")
     router_classifier: str = "qwen3:0.6b"
-    fallback_cloud: str | None = Field(default=None, description="Used only when set; recorded in the call record.")
+    fallback_cloud: str | None = Field(
+        default=None, description="Not supported: no fallback model is ever called; setting it is an error.")
+
+    @field_validator("fallback_cloud")
+    @classmethod
+    def _no_fallback(cls, v: str | None) -> str | None:
+        # The proxy has no fallback path (a silent fallback was one of the seed's confounds); a value here
+        # would be a setting accepted but never applied.
+        if v is not None:
+            raise ValueError("fallback_cloud is not supported (the proxy never falls back to another model); "
+                             "remove it")
+        return v
 
 
 class Skill(_Strict):

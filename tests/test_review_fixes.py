@@ -60,3 +60,8 @@ def test_unavailable_sandbox_kind_stops_the_run_with_one_line(pytester, monkeypa
     assert res.ret == pytest.ExitCode.USAGE_ERROR, res.stdout.str()
     assert "sandbox.kind=docker is unavailable" in err and "Traceback" not in err
     assert not (pytester.path / "out" / "sweep.json").exists()  # refused before any service started
+
+
+def test_fallback_cloud_is_refused_not_silently_ignored() -> None:
+    """models.fallback_cloud was accepted and documented as used, but nothing ever read it."""
+    one_line_error(cli("show-config", "--set", "models.fallback_cloud=gpt-5-mini"), "fallback_cloud is not supported")
