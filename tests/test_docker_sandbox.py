@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from pytest_hybrid_eval.config import SandboxConfig
+from pytest_hybrid_eval.errors import HybridEvalError
 from pytest_hybrid_eval.sandbox import select as sandbox_select
 from pytest_hybrid_eval.sandbox.base import Limits, Sandbox
 from pytest_hybrid_eval.sandbox.docker import DEFAULT_IMAGE, DockerSandbox
@@ -105,16 +106,25 @@ def test_container_spec_is_locked_down(tmp_path: Path) -> None:
     assert tmp_path.stat().st_uid == os.geteuid()
 
 
-def test_loopback_and_exit_classification() -> None:
+def test_loopback_and_exit_classification(tmp_path: Path) -> None:
     client = FakeClient(status=137, logs=[b"x" * 10])
     sb = DockerSandbox(client=client, image="img:1")
-    res = sb.run(["true"], Path("/tmp"), LIMITS, env={}, allow_loopback=True)
+    res = sb.run(["true"], tmp_path, LIMITS, env={}, allow_loopback=True)
     assert client.containers.kwargs["network_mode"] == "host" and res.extra["network"] == "host"
     assert (res.exit_code, res.limit_hit) == (-9, "memory")
     big = FakeClient(status=0, logs=[b"y" * 60_000, b"y" * 60_000, b"never read"])
-    res2 = DockerSandbox(client=big).run(["true"], Path("/tmp"), LIMITS, env={})
+    res2 = DockerSandbox(client=big).run(["true"], tmp_path, LIMITS, env={})
     assert res2.limit_hit == "output" and "kill" in big.containers.container.calls
     assert len(res2.output_tail) <= 8192
+
+
+@pytest.mark.parametrize("shared", ["/", "/tmp", "/var/tmp", "/root", "/home"])
+def test_refuses_a_shared_system_directory_as_work_dir(shared: str) -> None:
+    """The work dir is chowned to the container user for the run: never a directory others use."""
+    client = FakeClient(status=0, logs=[])
+    with pytest.raises(HybridEvalError, match="not a private work directory"):
+        DockerSandbox(client=client).run(["true"], Path(shared), LIMITS, env={})
+    assert client.containers.kwargs == {}  # no container was created
 
 
 def test_auto_never_picks_docker_without_an_engine(monkeypatch: pytest.MonkeyPatch) -> None:

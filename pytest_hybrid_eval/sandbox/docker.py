@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pytest_hybrid_eval.errors import HybridEvalError
 from pytest_hybrid_eval.sandbox._proc import TAIL_BYTES, minimal_env
 from pytest_hybrid_eval.sandbox.base import LimitHit, Limits, SandboxResult
 
@@ -222,8 +223,20 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
         os.chown(root, uid, gid)
 
 
+#: directories other processes use: chowning one of them (even briefly) breaks everything living under it
+_SHARED_DIRS = {Path(p) for p in ("/", "/tmp", "/var/tmp", "/root", "/home", "/usr", "/etc", "/var", "/opt", "/srv")}
+
+
+def _check_private(cwd: Path) -> None:
+    resolved = cwd.resolve()
+    if resolved in _SHARED_DIRS or resolved == Path.home().resolve():
+        raise HybridEvalError(f"docker sandbox: {resolved} is not a private work directory (it is chowned to the "
+                              "container user for the run); pass a directory made for this run")
+
+
 def _hand_over(cwd: Path, user: str) -> tuple[int, int] | None:
     """Make the work dir writable by the container's non-root user; return the owner to restore."""
+    _check_private(cwd)
     ids = _uid_gid(user)
     st = cwd.stat()
     if ids is None or os.geteuid() != 0 or (st.st_uid, st.st_gid) == ids:
