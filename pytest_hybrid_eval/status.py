@@ -28,8 +28,10 @@ def sweep_status(out_dir: Path) -> dict:
     report = read_rows(out_dir) if (out_dir / "raw.jsonl").exists() else None
     rows = [r for r in (report.rows if report else []) if r.provenance.config_sha == sha]
     table = load_table(cfg.pricing.table)
+    # sweep.json's started_at is the latest (re)start; a resumed sweep began at its earliest row
+    first = min((r.started_at for r in rows), default=started)
     last = max((r.finished_at for r in rows), default=started)
-    elapsed = (last - started).total_seconds()
+    elapsed = (last - min(first, started)).total_seconds()
     done = len(rows)
     per_cell = sum(r.wall_ms for r in rows) / 1000 / done if done else None
     return {

@@ -120,6 +120,12 @@ def test_status_command(suite: pytest.Pytester) -> None:
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert "cells   6/18 done" in res.stdout and "cloud   $" in res.stdout and "ETA" in res.stdout
+    # a resume that only replays recorded cells rewrites sweep.json's started_at; elapsed must stay >= 0
+    run(suite, "-k", "calc-a", "--hybrid-no-report")
+    res = subprocess.run([sys.executable, "-m", "pytest_hybrid_eval.cli", "status", str(suite.path / "out")],
+                         capture_output=True, text=True, timeout=60)
+    elapsed = float(next(x for x in res.stdout.splitlines() if x.startswith("time")).split()[1])
+    assert elapsed >= 0
 
 
 def test_spending_cap_ends_cells_as_budget_exhausted_and_stops_the_run(suite: pytest.Pytester) -> None:
