@@ -683,3 +683,24 @@ def test_assemble_sse_folds_a_stream_into_one_message() -> None:
     tool = assemble_sse(b"".join(fake_events("local", "m", False, tool_call=True)))["choices"][0]
     assert tool["message"]["tool_calls"][0]["function"] == {"name": "write_file", "arguments": '{"path": "a.py"}'}
     assert tool["finish_reason"] == "tool_calls"
+
+
+@needs_escalate
+def test_escalation_whose_cloud_call_breaks_records_the_error_on_the_cloud_call(
+        proxy: Services, upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure inside the cloud re-ask must show on the cloud record, not leave it looking clean."""
+    from pytest_hybrid_eval.routing import proxy as proxy_mod
+
+    real_forward = proxy_mod.RoutingProxy._forward
+
+    async def broken_forward(self, request, raw, body, cell_id, call, tier, *args, **kwargs):
+        if tier == "cloud":
+            raise RuntimeError("cloud path broke")
+        return await real_forward(self, request, raw, body, cell_id, call, tier, *args, **kwargs)
+
+    monkeypatch.setattr(proxy_mod.RoutingProxy, "_forward", broken_forward)
+    cell = "t.a.escalate.s77"
+    r = post(proxy, cell, "escalate", chat_body(f"mode:emptylocal {tag()}"))
+    assert r.status_code >= 500
+    cloud = [c for c in proxy.ledger.usage(cell).calls if c.choice == "cloud"]
+    assert len(cloud) == 1 and cloud[0].error and "cloud path broke" in cloud[0].error

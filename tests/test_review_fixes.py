@@ -65,3 +65,13 @@ def test_unavailable_sandbox_kind_stops_the_run_with_one_line(pytester, monkeypa
 def test_fallback_cloud_is_refused_not_silently_ignored() -> None:
     """models.fallback_cloud was accepted and documented as used, but nothing ever read it."""
     one_line_error(cli("show-config", "--set", "models.fallback_cloud=gpt-5-mini"), "fallback_cloud is not supported")
+
+
+def test_a_task_root_that_is_a_file_is_one_clear_error(tmp_path: Path) -> None:
+    from pytest_hybrid_eval.errors import TaskError
+    from pytest_hybrid_eval.tasks.model import discover_tasks
+
+    f = tmp_path / "task.yaml"
+    f.write_text("id: x\n")
+    with pytest.raises(TaskError, match="is a file, not a directory"):
+        discover_tasks([f])

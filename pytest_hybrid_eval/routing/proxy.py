@@ -597,6 +597,10 @@ class RoutingProxy:
         except asyncio.CancelledError:
             cloud.error = cloud.error or "client disconnected"
             raise
+        except Exception as exc:
+            # the outer handler only marks the (already finished) local call: the cloud record must say it too
+            cloud.error = cloud.error or f"escalation to cloud failed: {type(exc).__name__}: {exc}"
+            raise
         finally:
             self.finish(cloud)
 

@@ -139,6 +139,8 @@ def discover_tasks(roots: list[Path | str]) -> list[Task]:
         root = Path(root)
         if not root.exists():
             raise TaskError(f"task root {root} does not exist; fix tasks.roots in the sweep config")
+        if not root.is_dir():
+            raise TaskError(f"task root {root} is a file, not a directory; pass the folder that holds task folders")
         for path in sorted(root.rglob(TASK_FILE)):
             if any(part in {"public", "reference", "decoy", "hidden", "tests"} for part in path.relative_to(root).parts[:-1]):
                 continue
