@@ -7,7 +7,6 @@ last line from an earlier crash is repaired before appending).
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime
 from pathlib import Path
@@ -190,7 +189,3 @@ def finished_cells(path: Path | str, keep_errors: bool = False) -> dict[str, Row
     if not (path / "raw.jsonl" if path.is_dir() else path).exists():
         return {}
     return {r.cell_id: r for r in read_rows(path).rows if keep_errors or r.finished_ok}
-
-
-def json_line(obj: object) -> str:
-    return json.dumps(obj, sort_keys=True)

@@ -69,6 +69,11 @@ class SweepSession:
         self.recorded = {cid: r for cid, r in finished_cells(self.out_dir, keep_errors).items()
                          if r.provenance.config_sha == sha}
 
+    @cached_property
+    def git_sha(self) -> str:
+        """One `git rev-parse` per process: sweep.json and every row's provenance share it."""
+        return git_sha(self.rootdir)
+
     # -- tasks ----------------------------------------------------------------------------------------------
     @cached_property
     def tasks(self) -> dict[str, Task]:
@@ -130,7 +135,7 @@ class SweepSession:
             "pricing_table": Path(self.pricing.path).name,
             "pricing_sha": self.pricing.sha256,
             "package_version": __version__,
-            "git_sha": git_sha(self.rootdir),
+            "git_sha": self.git_sha,
             "started_at": self.sweep_started.isoformat(),
             "argv": sys.argv,
             "tasks": sorted(t for t, task in self.tasks.items() if self.selected(task)),
@@ -197,7 +202,7 @@ class SweepSession:
             sandbox_kind=sandbox.kind,
             sandbox_isolated=sandbox.isolated,
             package_version=__version__,
-            git_sha=git_sha(self.rootdir),
+            git_sha=self.git_sha,
             hardware_ref=hardware_ref(),
             python=sys.version.split()[0],
         )
