@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from pytest_hybrid_eval.stats import PairedResult, group_rng, paired_from_wide, paired_table
+from pytest_hybrid_eval.bootstrap import PairedResult, group_rng, paired_from_wide, paired_table
 
 ALL_AGENTS = "(all agents)"
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pytest_hybrid_eval.stats import cluster_bootstrap, group_rng, task_draws
+from pytest_hybrid_eval.bootstrap import cluster_bootstrap, group_rng, task_draws
 
 
 def group_intervals(
