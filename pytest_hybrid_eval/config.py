@@ -142,6 +142,22 @@ class RoutingConfig(_Strict):
         return self
 
 
+class ProxyConfig(_Strict):
+    """Limits of the routing proxy's HTTP server: a loopback port any local process (or browser page) can
+    reach, so a stuck or hostile client must not hold connections open or buy unbounded cloud output."""
+
+    idle_timeout_s: float = Field(
+        default=75.0, gt=0, description="Close a connection that has no request in flight for this long "
+                                       "(from connect, or since its last reply).")
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, description="Close a new connection whose first request line and headers are not "
+                                       "complete within this many seconds (slow-header clients).")
+    max_n: int = Field(default=8, ge=1, description="Largest 'n' (choices per call) the proxy forwards; more is a 400.")
+    max_tokens: int = Field(
+        default=131072, ge=1,
+        description="Largest 'max_tokens' / 'max_completion_tokens' the proxy forwards; more is a 400.")
+
+
 class BudgetConfig(_Strict):
     """A hard cap on cloud spend, enforced by the proxy as calls complete (prices from pricing.table)."""
 
@@ -164,6 +180,7 @@ class SweepConfig(_Strict):
     scoring: ScoringConfig = ScoringConfig()
     pricing: PricingConfig = PricingConfig()
     routing: RoutingConfig = RoutingConfig()
+    proxy: ProxyConfig = ProxyConfig()
     budget: BudgetConfig = BudgetConfig()
     out_dir: str = Field(default="results/runs/{name}", description="'{name}' is replaced by the sweep name.")
 
