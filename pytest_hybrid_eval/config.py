@@ -165,6 +165,15 @@ class BudgetConfig(_Strict):
         default=None, ge=0.0, description="Refuse cloud calls (HTTP 402) once this much has been spent; None = no cap.")
 
 
+class AnalysisConfig(_Strict):
+    """How the analysis decides: a cheaper strategy is recommended only if it is shown non-inferior."""
+
+    margin: float = Field(
+        default=0.05, gt=0.0, lt=1.0,
+        description="Largest pass-rate drop (as a fraction) accepted for a cheaper strategy: it is recommended only "
+                    "if the one-sided 95% lower bound of its paired difference from the best is above -margin.")
+
+
 class SweepConfig(_Strict):
     name: str = "smoke"
     backend: Literal["scripted", "live"] = "scripted"
@@ -182,6 +191,7 @@ class SweepConfig(_Strict):
     routing: RoutingConfig = RoutingConfig()
     proxy: ProxyConfig = ProxyConfig()
     budget: BudgetConfig = BudgetConfig()
+    analysis: AnalysisConfig = AnalysisConfig()
     out_dir: str = Field(default="results/runs/{name}", description="'{name}' is replaced by the sweep name.")
 
     @field_validator("agents", "strategies")
