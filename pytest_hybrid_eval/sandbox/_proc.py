@@ -9,10 +9,12 @@ Shared by the ``process`` and ``bwrap`` sandboxes, which differ only in the argv
   so a disk filler stops at ``limits.file_mb``, RLIMIT_CPU with a one-second gap between soft and hard
   limit so the process gets SIGXCPU and we can tell a CPU kill from our own SIGKILL).
   RLIMIT_NPROC is deliberately not used: it counts every process of the *user*, and root ignores it.
-- pids: best effort through a throw-away pids cgroup (v1 ``/sys/fs/cgroup/pids`` or v2 with the pids
-  controller). The child joins it before ``exec``; after the run every pid still listed is killed, which
-  also catches a descendant that escaped the process group with ``setsid``. Without a writable cgroup the
-  run has no pids cap, and the result's ``extra["pids_cap"]`` says so.
+- pids and memory: best effort through throw-away cgroups (see `cgroups`): ``pids.max`` and a memory cap
+  that also counts tmpfs pages. The child joins them before ``exec``; after the run every pid still
+  listed is killed, which also catches a descendant that escaped the process group with ``setsid``.
+  Without a writable hierarchy the run has no such cap, and ``extra["pids_cap"]``/``["memory_cap"]`` say so.
+- disk: the work dir's total growth is measured while the run goes on (see `quota`) and the group is
+  killed with ``limit_hit="disk"`` past ``limits.disk_mb``.
 - output: read by one ``select`` loop (no threads); only the last ``TAIL_BYTES`` are kept, and a run that
   writes more than ``limits.output_bytes`` is killed with ``limit_hit="output"``, so memory stays bounded
   and a runaway printer cannot block on a full pipe until the wall clock.
@@ -27,11 +29,14 @@ import selectors
 import signal
 import subprocess
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_hybrid_eval.sandbox.base import LimitHit, Limits, SandboxResult
+from pytest_hybrid_eval.sandbox.cgroups import MemoryCgroup, PidsCgroup, join
+from pytest_hybrid_eval.sandbox.quota import DiskQuota
+
+__all__ = ["DEFAULT_PATH", "TAIL_BYTES", "PidsCgroup", "RawRun", "classify", "minimal_env", "run_group"]
 
 TAIL_BYTES = 8192
 _READ_CHUNK = 65536
@@ -43,76 +48,6 @@ DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 def minimal_env(cwd: Path) -> dict[str, str]:
     """The environment used when the caller gives none: enough to find programs, nothing secret."""
     return {"PATH": os.environ.get("PATH", DEFAULT_PATH), "LANG": "C.UTF-8", "HOME": str(cwd)}
-
-
-class PidsCgroup:
-    """A per-run pids cgroup; every method is best effort and never raises."""
-
-    def __init__(self, max_pids: int) -> None:
-        self.path: Path | None = None
-        self.reason = ""
-        for base in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup")):
-            if not (base / "cgroup.procs").exists():
-                continue
-            if base.name != "pids" and not _v2_has_pids(base):
-                continue  # a v2 hierarchy offers pids.max to children only when the controller is delegated
-            candidate = base / f"hybrid-eval-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-            try:
-                candidate.mkdir()
-            except OSError as exc:
-                self.reason = f"{base}: {exc.strerror}"
-                continue
-            try:
-                (candidate / "pids.max").write_text(str(max_pids))
-            except OSError as exc:
-                self.reason = f"{candidate}/pids.max: {exc.strerror}"
-                with contextlib.suppress(OSError):
-                    candidate.rmdir()
-                continue
-            self.path = candidate
-            return
-        self.reason = self.reason or "no writable pids cgroup"
-
-    @property
-    def procs_file(self) -> str | None:
-        return str(self.path / "cgroup.procs") if self.path else None
-
-    def hit_max(self) -> bool:
-        """True when a fork was refused because of pids.max during this run."""
-        if not self.path:
-            return False
-        try:
-            for line in (self.path / "pids.events").read_text().splitlines():
-                key, _, value = line.partition(" ")
-                if key == "max" and int(value) > 0:
-                    return True
-        except (OSError, ValueError):
-            return False
-        return False
-
-    def kill_and_remove(self) -> None:
-        if not self.path:
-            return
-        for _ in range(50):
-            try:
-                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
-            except (OSError, ValueError):
-                pids = []
-            for pid in pids:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-            try:
-                self.path.rmdir()
-                return
-            except OSError:
-                time.sleep(0.02)
-
-
-def _v2_has_pids(base: Path) -> bool:
-    try:
-        return "pids" in (base / "cgroup.subtree_control").read_text().split()
-    except OSError:
-        return False
 
 
 @dataclass
@@ -128,22 +63,14 @@ class RawRun:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def _preexec(limits: Limits, procs_file: str | None) -> None:
-    """Runs in the child between fork and exec: join the cgroup, then cap memory and CPU."""
-    if procs_file:
-        try:
-            fd = os.open(procs_file, os.O_WRONLY)
-            try:
-                os.write(fd, str(os.getpid()).encode())
-            finally:
-                os.close(fd)
-        except OSError:
-            pass
-    mem = limits.memory_mb * 1024 * 1024
+def _preexec(limits: Limits, procs_files: list[str]) -> None:
+    """Runs in the child between fork and exec: join the cgroups, then cap memory, CPU and file size."""
+    join(procs_files)
+    mem = limits.rlimit_as_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    fsize = limits.file_mb * 1024 * 1024
+    fsize = min(limits.file_mb, limits.disk_mb) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
 
@@ -152,14 +79,47 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def run_group(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, use_cgroup: bool = True) -> RawRun:
-    """Run ``argv`` and always leave no process of its group (or cgroup) behind."""
-    cg = PidsCgroup(limits.pids) if use_cgroup else None
+class _RunCgroups:
+    """The pids and memory cgroups of one run (either may be missing; see `cgroups`)."""
+
+    def __init__(self, limits: Limits, enabled: bool) -> None:
+        self.pids = PidsCgroup(limits.pids) if enabled else None
+        self.memory = MemoryCgroup(limits.memory_mb) if enabled else None
+
+    def procs_files(self) -> list[str]:
+        return [f for f in (self.pids and self.pids.procs_file, self.memory and self.memory.procs_file) if f]
+
+    def release(self) -> tuple[bool, bool]:
+        """Kill what is left and remove the cgroups; returns (pids cap hit, memory OOM kill)."""
+        pids_hit = bool(self.pids and self.pids.hit_max())
+        oom = bool(self.memory and self.memory.oom_killed())
+        for cg in (self.pids, self.memory):
+            if cg:
+                cg.kill_and_remove()
+        return pids_hit, oom
+
+    def describe(self) -> dict[str, str]:
+        def what(cg: PidsCgroup | MemoryCgroup | None) -> str:
+            return "cgroup" if cg and cg.path else f"none ({cg.reason if cg else 'disabled'})"
+
+        memory = what(self.memory)
+        return {"pids_cap": what(self.pids), "memory_cap": memory if memory == "cgroup" else f"rlimit-as; {memory}"}
+
+
+def run_group(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, use_cgroup: bool = True,
+              quota_dir: Path | None = None) -> RawRun:
+    """Run ``argv`` and always leave no process of its group (or cgroups) behind.
+
+    ``quota_dir`` (default ``cwd``) is the tree whose growth is capped at ``limits.disk_mb``.
+    """
+    cgs = _RunCgroups(limits, use_cgroup)
+    quota = DiskQuota(quota_dir or cwd, limits.disk_mb)
     start = time.monotonic()
     deadline = start + limits.wall_s
     tail = bytearray()
     total = 0
     killed_by: LimitHit | None = None
+    procs_files = cgs.procs_files()
     try:
         proc = subprocess.Popen(
             argv,
@@ -170,11 +130,10 @@ def run_group(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, u
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
-            preexec_fn=lambda: _preexec(limits, cg.procs_file if cg else None),
+            preexec_fn=lambda: _preexec(limits, procs_files),
         )
     except BaseException:
-        if cg:
-            cg.kill_and_remove()
+        cgs.release()
         raise
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
@@ -188,6 +147,9 @@ def run_group(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, u
             now = time.monotonic()
             if now >= deadline:
                 killed_by = "wall"
+                break
+            if quota.over():
+                killed_by = "disk"
                 break
             if leader_done_at is None and proc.poll() is not None:
                 # the leader is gone; background descendants may still hold the pipe open: kill them
@@ -213,14 +175,17 @@ def run_group(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, u
                     break
     finally:
         _kill_group(proc.pid)
-        pids_hit = cg.hit_max() if cg else False
-        if cg:
-            cg.kill_and_remove()
+        pids_hit, oom = cgs.release()
         sel.close()
         proc.stdout.close()
         returncode = proc.wait()
+    if killed_by is None and quota.over(force=True):
+        killed_by = "disk"  # written in the last interval, after the final check
     duration = time.monotonic() - start
-    extra = {"pids_cap": "cgroup" if cg and cg.path else f"none ({cg.reason if cg else 'disabled'})"}
+    extra = cgs.describe()
+    extra["disk_added_bytes"] = str(max(0, quota.peak_added))
+    if oom:
+        extra["oom_kill"] = "true"
     return RawRun(
         returncode=None if killed_by == "wall" else returncode,
         tail=bytes(tail),
@@ -243,9 +208,9 @@ def classify(raw: RawRun, signum: int | None, exit_code: int | None) -> SandboxR
     if hit is None and exit_code not in (0, None):
         if signum == signal.SIGXCPU:
             hit = "cpu"
-        elif raw.pids_hit:
+        elif raw.pids_hit and raw.extra.get("oom_kill") != "true":
             hit = "pids"
-        elif any(m in text for m in _MEMORY_MARKERS) or signum in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT):
+        elif raw.extra.get("oom_kill") == "true" or any(m in text for m in _MEMORY_MARKERS) or signum in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT):
             hit = "memory"
     extra = dict(raw.extra)
     extra["output_bytes"] = str(raw.total_bytes)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
-LimitHit = Literal["wall", "memory", "cpu", "pids", "output"]
+LimitHit = Literal["wall", "memory", "cpu", "pids", "output", "disk"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,17 @@ class Limits:
     #: candidate that writes until the disk is full stops at this cap instead of filling the host disk or
     #: (for a tmpfs /tmp, whose pages are not counted by RLIMIT_AS) the host's memory
     file_mb: int = 512
+    #: total growth of the work dir (all files together), enforced by a watcher that kills the run
+    disk_mb: int = 1024
+    #: size of the sandbox's /dev/shm tmpfs (host memory, like /tmp)
+    shm_mb: int = 64
+    #: RLIMIT_AS when it must differ from ``memory_mb``: runtimes such as V8 reserve far more address space
+    #: than they use, so agents get a large runaway guard here while the memory cgroup enforces ``memory_mb``
+    address_space_mb: int | None = None
+
+    @property
+    def rlimit_as_mb(self) -> int:
+        return self.address_space_mb if self.address_space_mb is not None else self.memory_mb
 
 
 @dataclass
