@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from pytest_hybrid_eval.cells import Cell
-from pytest_hybrid_eval.sandbox.base import Sandbox
+from pytest_hybrid_eval.sandbox.base import Limits, Sandbox
 from pytest_hybrid_eval.tasks.model import Task
 
 DUMMY_API_KEY = "sk-hybrid-eval-dummy"
@@ -31,6 +31,9 @@ class AgentContext:
     home: Path  # private HOME / config dir for this run
     test_timeout_s: float = 60.0
     api_key: str = DUMMY_API_KEY
+    #: the sweep's resource caps (``sandbox.memory_mb``, ``pids``, ``cpu_s``; see
+    #: ``sandbox.select.limits_from_config``) for everything the agent runs; each run sets its own wall clock
+    caps: Limits = field(default_factory=Limits)
 
 
 @dataclass

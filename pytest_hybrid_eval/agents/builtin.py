@@ -8,6 +8,7 @@ Its dialect (what the scripted backend answers it) lives here too, so format and
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
@@ -20,7 +21,7 @@ import httpx
 from pytest_hybrid_eval import __version__
 from pytest_hybrid_eval.agents.base import AgentContext, AgentResult
 from pytest_hybrid_eval.agents.dialect import Message, fence_for, language_for, register_dialect
-from pytest_hybrid_eval.sandbox.base import Limits, SandboxResult
+from pytest_hybrid_eval.sandbox.base import SandboxResult
 
 __all__ = ["BuiltinAgent", "BuiltinDialect", "parse_files", "render_files"]
 
@@ -239,7 +240,8 @@ class BuiltinAgent:
                "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib", "tests"]
         try:
-            result = ctx.sandbox.run(argv, cwd=ctx.workspace, limits=Limits(wall_s=wall), env=env)
+            limits = dataclasses.replace(ctx.caps, wall_s=wall)  # the sweep's caps (sandbox.*), this run's clock
+            result = ctx.sandbox.run(argv, cwd=ctx.workspace, limits=limits, env=env)
         except Exception as exc:  # a broken sandbox is reported, not raised into the test run
             raise _Stop("agent_error", f"sandbox {getattr(ctx.sandbox, 'kind', '?')} failed: {exc}") from None
         if result.timed_out and time.monotonic() >= deadline:

@@ -12,12 +12,15 @@ wrong in four places, so they live here once:
   as its own process group under the cell's sandbox machinery, and the whole group (plus anything that
   escaped into the per-run pids cgroup) is SIGKILLed at the timeout and after every run, so no orphan
   survives a cell.
-- Sandbox: with bubblewrap the agent runs inside the cell's sandbox with ``allow_loopback`` (shared
-  network namespace, needed to reach the routing proxy on 127.0.0.1), a read-only root, private
-  ``/tmp``, and ``/root`` and ``/home`` hidden; only the cell's temp dir (workspace + private HOME) is
-  writable, and the agent install dir is bound back read-only. Other sandbox kinds cannot host an
-  agent that must reach the host's loopback (docker) or do not isolate (process): the agent then runs
-  as a plain process group and the row says ``sandboxed=false``.
+- Sandbox (`run_cli` through the public `sandbox.agent` door): with bubblewrap the agent runs inside the
+  cell's sandbox in a network namespace of its own whose only way out is the routing proxy (its
+  ``127.0.0.1:PORT`` base URL works unchanged; any other address, loopback or public, is unreachable),
+  with a read-only root, private ``/tmp``, and ``/root``, ``/home``, the task roots, the sweep's out dir
+  and the repository hidden; only the cell's temp dir (workspace + private HOME) is writable, and the
+  agent install dir is bound back read-only. The caps are the sweep's ``sandbox`` settings
+  (``ctx.caps``: memory through a cgroup, pids, CPU seconds, a work-dir quota). Other sandbox kinds cannot
+  host an agent that must reach the host's loopback (docker) or do not isolate (process): the agent then
+  runs as a plain process group with the same caps and the row says ``sandboxed=false``.
 - Outcome (`classify_outcome`): agents exit 0 even when the model was useless, so "ok" only means the CLI
   ran to its end; scoring decides success. A timeout is ``agent_timeout``; any other ending is
   ``agent_error`` with a one-line reason taken from the agent's own stderr.
@@ -32,6 +35,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pytest_hybrid_eval.agents.base import AgentContext, AgentResult, AgentStatus
 from pytest_hybrid_eval.agents.install import (
@@ -42,15 +46,13 @@ from pytest_hybrid_eval.agents.install import (
     install_command,
     installed_version,
 )
-from pytest_hybrid_eval.sandbox._proc import run_group
-from pytest_hybrid_eval.sandbox.base import Limits, Sandbox
-from pytest_hybrid_eval.sandbox.bwrap import BwrapSandbox
+from pytest_hybrid_eval.sandbox.agent import agent_limits, hosts_agents, run_agent
 
 __all__ = [
     "BASE_PATH",
     "CliAgent",
     "CliRun",
-    "agent_sandbox",
+    "agent_exposes",
     "classify_outcome",
     "not_installed",
     "run_cli",
@@ -60,11 +62,6 @@ __all__ = [
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TAIL_CHARS = 6000
 _STDERR_FILE = ".hybrid-eval-agent.stderr"
-#: RLIMIT_AS for agents: Python agents with litellm map ~1-2 GB of address space and V8 reserves far more
-#: virtual memory than it touches, so this is a runaway guard, not a budget.
-AGENT_MEMORY_MB = 32768
-AGENT_PIDS = 1024
-AGENT_OUTPUT_BYTES = 50_000_000
 
 
 def _tool_dirs() -> list[str]:
@@ -115,26 +112,24 @@ def scrubbed_env(ctx: AgentContext, extra: Mapping[str, str] | None = None, *, a
     return env
 
 
-def agent_sandbox(ctx: AgentContext, agent: str) -> Sandbox | None:
-    """The sandbox an agent CLI runs in, or None when it must run as a plain process group.
+def agent_exposes(agent: str) -> list[Path]:
+    """Directories an agent needs read-only inside its sandbox: the install dir, and node's prefix for npm agents.
 
-    Only bubblewrap qualifies: it can share the host network namespace (to reach the proxy on
-    127.0.0.1) while hiding the home directories. The cell's own sandbox is reused with the agent
-    install dir (and node's prefix) added as read-only binds, because both may live under a hidden
-    directory (the default install dir is under ``~/.cache``).
+    Both may live under a hidden directory (the default install dir is under ``~/.cache``).
     """
-    sb = ctx.sandbox
-    if not isinstance(sb, BwrapSandbox):
-        return None
-    expose = list(sb.expose)
     extra = [agents_dir().resolve()]
     node = shutil.which("node")
     if PINNED.get(agent, ("",))[0] == "npm" and node:
         extra.append(Path(node).resolve().parent.parent)
-    for path in extra:
-        if path not in expose:
-            expose.append(path)
-    return BwrapSandbox(hide=list(sb.hide), bwrap=sb.bwrap, use_cgroup=sb.use_cgroup, expose=expose)
+    return extra
+
+
+def proxy_port(base_url: str) -> int | None:
+    """The routing proxy's loopback port from a cell's base URL (None when it is not on loopback)."""
+    parts = urlsplit(base_url)
+    if parts.hostname not in ("127.0.0.1", "localhost"):
+        return None
+    return parts.port or (443 if parts.scheme == "https" else 80)
 
 
 @dataclass
@@ -170,13 +165,12 @@ def _tail_of_file(path: Path, chars: int = TAIL_CHARS) -> str:
 
 
 def run_cli(argv: Sequence[str], ctx: AgentContext, env: Mapping[str, str], timeout_s: float, *,
-            agent: str | None = None, memory_mb: int = AGENT_MEMORY_MB) -> CliRun:
+            agent: str | None = None) -> CliRun:
     """Run an agent command in ``ctx.workspace`` as its own process group; kill the whole group at the end.
 
     stdout is captured (tail kept); stderr goes to a file in the private HOME so the two stay apart even
-    though the sandbox runner merges streams. With a bwrap sandbox (see `agent_sandbox`) the writable
-    root is the cell's temp dir holding both the workspace and HOME; the command then changes into the
-    workspace itself.
+    though the sandbox runner merges streams. The writable root is the cell's temp dir holding both the
+    workspace and HOME; the command then changes into the workspace itself.
     """
     if not argv:
         raise ValueError("empty argv")
@@ -189,24 +183,17 @@ def run_cli(argv: Sequence[str], ctx: AgentContext, env: Mapping[str, str], time
     # sh: change into the workspace, then replace itself with the agent (same pid, same group)
     wrapped = ["/bin/sh", "-c", 'cd "$1" || exit 126; shift; exec "$@" 2>>"$HYBRID_EVAL_STDERR"', "sh",
                str(workspace), *argv]
-    limits = Limits(wall_s=timeout_s, memory_mb=memory_mb, cpu_s=max(60, int(timeout_s * 4)), pids=AGENT_PIDS,
-                    output_bytes=AGENT_OUTPUT_BYTES)
-    sandbox = agent_sandbox(ctx, agent) if agent else (ctx.sandbox if isinstance(ctx.sandbox, BwrapSandbox) else None)
     root = Path(os.path.commonpath([workspace, home]))
     if len(root.parts) < 3:  # the writable root must be the cell's private temp dir, never / or /tmp
         raise ValueError(f"workspace {workspace} and home {home} must share a private parent directory")
     start = time.monotonic()
-    if sandbox is not None:
-        res = sandbox.run(wrapped, cwd=root, limits=limits, env=run_env, allow_loopback=True)
-        out = CliRun(exit_code=res.exit_code, stdout_tail=res.output_tail[-TAIL_CHARS:], stderr_tail="",
-                     timed_out=res.timed_out, duration_s=res.duration_s, limit_hit=res.limit_hit,
-                     sandbox_kind=sandbox.kind, extra=dict(res.extra))
-    else:
-        raw = run_group(wrapped, root, run_env, limits)
-        code = raw.returncode
-        out = CliRun(exit_code=code, stdout_tail=raw.tail.decode("utf-8", errors="replace")[-TAIL_CHARS:],
-                     stderr_tail="", timed_out=raw.killed_by == "wall", duration_s=raw.duration_s,
-                     limit_hit=raw.killed_by, sandbox_kind="none", extra=dict(raw.extra))
+    sandbox = ctx.sandbox if hosts_agents(ctx.sandbox) else None
+    ran = run_agent(sandbox, wrapped, root, agent_limits(ctx.caps, timeout_s), run_env,
+                    proxy_port=proxy_port(ctx.base_url), expose=agent_exposes(agent) if agent else [])
+    res = ran.result
+    out = CliRun(exit_code=res.exit_code, stdout_tail=res.output_tail[-TAIL_CHARS:], stderr_tail="",
+                 timed_out=res.timed_out, duration_s=res.duration_s, limit_hit=res.limit_hit,
+                 sandbox_kind=ran.sandbox_kind, extra=dict(res.extra))
     out.stderr_tail = _tail_of_file(err_file)
     out.duration_s = out.duration_s or time.monotonic() - start
     return out
@@ -280,6 +267,7 @@ class CliAgent(ABC):
                              stdout_tail=run.stdout_tail, stderr_tail=run.stderr_tail,
                              extra={"sandboxed": "true" if run.sandboxed else "false",
                                     "agent_sandbox": run.sandbox_kind,
+                                    "network": run.extra.get("network", "host"),
                                     "exit_code": str(run.exit_code)})
         if run.limit_hit:
             result.extra["limit_hit"] = run.limit_hit
