@@ -1,10 +1,9 @@
 """Coverage and mean width of the summary's pass-rate interval and of the paired-difference interval.
 
-Simulated sweeps with heterogeneous task difficulty: each task's pass probability is drawn from a Beta
-distribution with the target mean and an intra-task correlation ``--icc`` (0.3: seeds of a task agree far
-more often than independent draws would). Arm B's task probabilities come from the same task latent
-(Gaussian copula), and each (task, seed) shares one uniform draw across arms, as paired runs at
-temperature 0 do. The intervals are ``pytest_hybrid_eval.clustered`` — the functions the terminal
+Simulated sweeps with heterogeneous task difficulty (``analysis.simulate``): each task's pass probability
+is drawn from a Beta distribution with the target mean and an intra-task correlation ``--icc`` (0.3: seeds
+of a task agree far more often than independent draws would); arm B shares the task latent and each
+(task, seed) shares one uniform draw across arms, as paired runs at temperature 0 do. The intervals are ``pytest_hybrid_eval.clustered`` — the functions the terminal
 summary, the decision matrix and the recommendation call.
 
     .venv/bin/python benchmarks/interval_coverage.py           # full table (about a minute on one core)
@@ -17,8 +16,8 @@ import argparse
 import time
 
 import numpy as np
-from scipy import stats as st
 
+from pytest_hybrid_eval.analysis.simulate import simulate_pairs
 from pytest_hybrid_eval.clustered import diff_intervals, rate_intervals
 
 TASKS = (5, 9, 36, 100)
@@ -29,37 +28,11 @@ ARM_B = {0.1: 0.05, 0.5: 0.4, 0.9: 0.8, 1.0: 0.9}
 TARGET = 0.93
 
 
-def task_probs(mean: float, icc: float, u: np.ndarray) -> np.ndarray:
-    """Task pass probabilities at quantiles ``u`` of Beta(mean, icc); a mean of 0 or 1 is degenerate."""
-    if mean >= 1.0 or mean <= 0.0:
-        return np.full_like(u, mean)
-    s = 1 / icc - 1
-    return st.beta.ppf(u, mean * s, (1 - mean) * s)
-
-
-def simulate(
-    rate: float, t: int, seeds: int, reps: int, icc: float, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """Per replicate and task: passes of A and B, discordant counts and pair counts."""
-    lat = rng.random((reps, t))
-    pa = task_probs(rate, icc, lat)[..., None]
-    pb = task_probs(ARM_B[rate], icc, lat)[..., None]
-    u = rng.random((reps, t, seeds))
-    xa, xb = u < pa, u < pb
-    return {
-        "a": xa.sum(axis=2),
-        "b": xb.sum(axis=2),
-        "n10": (xa & ~xb).sum(axis=2),
-        "n01": (~xa & xb).sum(axis=2),
-        "m": np.full((reps, t), seeds),
-    }
-
-
 def measure(
     rate: float, t: int, seeds: int, reps: int, resamples: int, icc: float, seed: int
 ) -> tuple[float, float, float, float, float]:
     rng = np.random.default_rng([seed, t, seeds, int(rate * 100)])
-    d = simulate(rate, t, seeds, reps, icc, rng)
+    d = simulate_pairs(rate, ARM_B[rate], t, seeds, reps, icc, rng)
     r = rate_intervals(d["a"], d["m"], n_resamples=resamples, rng=rng)
     cov_r = float(np.mean((r.lo <= rate + 1e-12) & (rate - 1e-12 <= r.hi)))
     true_d = rate - ARM_B[rate]

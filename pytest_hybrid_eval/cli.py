@@ -83,15 +83,15 @@ def cmd_tasks_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from pytest_hybrid_eval.analysis.frame import load
+    from pytest_hybrid_eval.analysis.merge import load_sweeps
     from pytest_hybrid_eval.analysis.report import analyze
     from pytest_hybrid_eval.analysis.seed_format import summarize_seed
     from pytest_hybrid_eval.pricing import load_table
 
     table = load_table(args.table)
-    frame = load(Path(args.dir))
+    frame = load_sweeps(Path(args.dir))
     out = analyze(Path(args.dir), by=args.by or None, out=args.out, pricing=table, scenario=args.scenario,
-                  frame=frame, n_resamples=args.resamples)
+                  frame=frame, n_resamples=args.resamples, margin=args.margin, allow_mixed=args.allow_mixed)
     if (frame["source_format"] != "row").any():
         _print_seed_summary(summarize_seed(frame, table))
     print(f"analysis written to {out} (pricing table {Path(table.path).name}, sha {table.sha256[:12]})")
@@ -238,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--scenario", default="gpt-5.5", help="primary pricing scenario")
         sp.add_argument("--out", help="output directory (default: DIR/analysis)")
         sp.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples")
+        sp.add_argument("--margin", type=float, default=None,
+                        help="non-inferiority margin (default: the sweep's analysis.margin, else 0.05)")
+        sp.add_argument("--allow-mixed", action="store_true",
+                        help="analyse rows of different configs, model sets or pricing tables, split by model")
 
     setup = sub.add_parser("setup", help="install external agent CLIs (pinned versions, isolated dirs)")
     ssub = setup.add_subparsers(dest="scmd", required=True)

@@ -49,7 +49,8 @@ def pareto_chart(
         xerr = None
         if iv:
             xerr = [[max(0.0, r["cost_mean"] - iv["lo"])], [max(0.0, iv["hi"] - r["cost_mean"])]]
-        yerr = [[max(0.0, r["pass_rate"] - r["wilson_lo"])], [max(0.0, r["wilson_hi"] - r["pass_rate"])]]
+        piv = intervals.get((r["agent"], r["strategy"]), {}).get("pass_rate", {"lo": r["pass_rate"], "hi": r["pass_rate"]})
+        yerr = [[max(0.0, r["pass_rate"] - piv["lo"])], [max(0.0, piv["hi"] - r["pass_rate"])]]
         ax.errorbar(
             r["cost_mean"],
             r["pass_rate"],
@@ -78,7 +79,7 @@ def pareto_chart(
     for i, a in enumerate(agents):
         ax.plot([], [], _MARKERS[i % len(_MARKERS)], color="black", label=f"agent {a}")
     ax.set_xlabel(f"mean cost per cell, USD ({scenario}; 95% bootstrap over tasks)")
-    ax.set_ylabel("pass rate (95% Wilson)")
+    ax.set_ylabel("pass rate (95% task-clustered)")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(f"Cost vs pass rate {note}", fontsize=10)
     ax.legend(fontsize=7, loc="best")

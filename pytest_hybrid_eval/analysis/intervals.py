@@ -1,7 +1,8 @@
 """Bootstrap intervals pooled over tasks, one independent generator per group.
 
-Pass rate: tasks resampled with replacement, seeds resampled within each drawn task (two-stage; exact and
-fast for 0/1 outcomes, see ``stats._resample_means``). Cost per cell and cloud token share: tasks
+Pass rate: ``clustered.rate_intervals`` — the bootstrap over tasks measures the design effect and a
+Wilson interval on the effective n (t quantile) keeps coverage with few tasks and at 0/n and n/n; the
+terminal summary prints the same interval. Cost per cell and cloud token share: tasks
 resampled, each with all its seeds — resampling only at the top level already carries the between-seed
 variation inside each drawn task, and it keeps continuous statistics at O(resamples × tasks).
 """
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pytest_hybrid_eval.bootstrap import cluster_bootstrap, group_rng, task_draws
+from pytest_hybrid_eval.clustered import rate_intervals
 
 
 def group_intervals(
@@ -33,14 +35,7 @@ def group_intervals(
         entry: dict[str, Any] = dict(zip(keys, gk, strict=True))
         graded = g[g["graded"]]
         if not graded.empty:
-            r = cluster_bootstrap(
-                graded,
-                stat="_pass",
-                n_resamples=n_resamples,
-                rng=group_rng(("pass", *gk)),
-                conf=conf,
-            )
-            entry["pass_rate"] = r.as_dict()
+            entry["pass_rate"] = pass_rate_interval(graded, ("pass", *gk), n_resamples, conf)
         r = cluster_bootstrap(
             g, nested=None, stat="cost", n_resamples=n_resamples, rng=group_rng(("cost", *gk)), conf=conf
         )
@@ -48,6 +43,17 @@ def group_intervals(
         entry["cloud_share"] = _share_interval(g, n_resamples, ("share", *gk), conf)
         out.append(entry)
     return out
+
+
+def pass_rate_interval(
+    graded: pd.DataFrame, key: tuple[Any, ...], n_resamples: int = 2_000, conf: float = 0.95
+) -> dict[str, Any]:
+    """The task-clustered pass-rate interval of graded rows (``_pass`` 0/1) as a plain dict."""
+    per_task = graded.groupby("task_id", sort=True)["_pass"].agg(["sum", "size"])
+    res = rate_intervals(
+        per_task["sum"].to_numpy(), per_task["size"].to_numpy(), conf, n_resamples, group_rng(key)
+    )
+    return {**res.scalar(), "n_rows": len(graded), "method": "clustered-wilson-t"}
 
 
 def _share_interval(g: pd.DataFrame, n_resamples: int, key: tuple[Any, ...], conf: float) -> dict[str, Any]:

@@ -22,8 +22,9 @@ from pytest_hybrid_eval.analysis import charts
 from pytest_hybrid_eval.analysis.aggregate import aggregate, cell_table
 from pytest_hybrid_eval.analysis.comparisons import ALL_AGENTS, compare_strategies, comparisons_markdown
 from pytest_hybrid_eval.analysis.decision_matrix import decide, matrix_markdown
-from pytest_hybrid_eval.analysis.frame import add_costs, load
+from pytest_hybrid_eval.analysis.frame import add_costs
 from pytest_hybrid_eval.analysis.intervals import group_intervals
+from pytest_hybrid_eval.analysis.merge import SPLIT_COLUMN, check_provenance, configured_margin, load_sweeps
 from pytest_hybrid_eval.analysis.power import power_rows
 from pytest_hybrid_eval.analysis.seed_format import summarize_seed
 from pytest_hybrid_eval.analysis.token_budget import budget_markdown, token_budget
@@ -56,19 +57,25 @@ def analyze(
     scenario: str = "gpt-5.5",
     scenarios: Sequence[str] | None = None,
     frame: pd.DataFrame | None = None,
+    margin: float | None = None,
+    allow_mixed: bool = False,
 ) -> Path:
     """Analyse the rows under ``dir`` and write everything to ``out`` (default DIR/analysis/).
 
     ``by`` adds columns (e.g. "task_class") that split the decision matrix and comparisons further.
-    ``frame`` lets a caller that already holds the flat frame skip re-reading the files.
+    ``frame`` lets a caller that already holds the flat frame (from ``merge.load_sweeps``) skip re-reading
+    the files. ``margin`` (default: the sweep's ``analysis.margin``) is the non-inferiority margin; rows of
+    mixed provenance are refused unless ``allow_mixed``, and then decision groups are split by model.
     """
     dir = Path(dir)
     table = pricing if isinstance(pricing, PricingTable) else load_table(pricing)
     primary = table.resolve(scenario)
     scen = [table.resolve(s) for s in (scenarios or table.scenario_names)]
-    df = load(dir) if frame is None else frame
+    df = load_sweeps(dir) if frame is None else frame
     if df.empty:
         raise ResultsError(f"{dir}: no rows to analyse; run a sweep first")
+    df, split = check_provenance(df, allow_mixed, str(dir))
+    margin = configured_margin(dir) if margin is None else margin
     extra = _by_list(by)
     missing = [c for c in extra if c not in df.columns]
     if missing:
@@ -79,7 +86,7 @@ def analyze(
     base = Path(out) if out is not None else (dir if dir.is_dir() else dir.parent) / "analysis"
     (base / "charts").mkdir(parents=True, exist_ok=True)
     note = charts.backend_note(df)
-    label_keys = ["agent", *extra]
+    label_keys = [*([SPLIT_COLUMN] if split else []), "agent", *extra]
     keys = [*label_keys, "strategy"]
 
     agg = aggregate(df, keys)
@@ -89,8 +96,8 @@ def analyze(
     if len(pooled):
         ivs += group_intervals(df.assign(agent=ALL_AGENTS), keys, n_resamples)
     iv_map = {tuple(e[k] for k in keys): e for e in ivs}
-    comps = compare_strategies(df, label_keys, n_resamples)
-    decisions = decide(agg_all, comps, label_keys, iv_map)
+    comps = compare_strategies(df, label_keys, min(n_resamples, 4_000))
+    decisions = decide(agg_all, comps, label_keys, iv_map, df, margin, min(n_resamples, 4_000))
 
     written: dict[str, Path] = {}
     written["aggregate"] = _dump(
@@ -107,13 +114,12 @@ def analyze(
     tb.to_csv(base / "token_budget.csv", index=False)
     budget_md = budget_markdown(tb, [c for c in ("strategy", "agent") if c in tb.columns], scen, note)
     (base / "token_budget.md").write_text(budget_md, encoding="utf-8")
-    seeds_per_task = int(max(1, df.groupby(["task_id", "agent", "strategy"])["seed"].nunique().median()))
-    power = power_rows(decisions, int(df["task_id"].nunique()), seeds_per_task)
+    power = power_rows(decisions, df, label_keys)
     _dump(base / "power.json", power)
     if df["source_format"].astype(str).str.startswith("seed").any():
         summarize_seed(df, table, scen).to_csv(base / "seed_summary.csv", index=False)
 
-    chart_ivs = iv_map if not extra else None  # with --by, charts need (agent, strategy) intervals anew
+    chart_ivs = iv_map if not extra and not split else None  # else charts need (agent, strategy) intervals anew
     pngs = _charts(df, note, base / "charts", primary, n_resamples, chart_ivs)
     prov = _provenance(df, table, primary, n_resamples, dir)
     _dump(base / "provenance.json", prov)
@@ -237,8 +243,11 @@ def _html(
         f"<!doctype html><html><head><meta charset='utf-8'><title>pytest-hybrid-eval report</title>"
         f"<style>{style}</style></head><body><h1>pytest-hybrid-eval report</h1>{warn}"
         f"{_md_to_html(matrix_md)}<h2>Charts</h2>{imgs}{_md_to_html(comps_md)}{_md_to_html(budget_md)}"
-        f"<h2>Power</h2><p>Tasks needed to detect a drop from the best strategy's rate (two-sided 0.05, "
-        f"power 0.8, independent pairs) and the smallest drop this design can detect.</p>"
+        f"<h2>Power</h2><p>Per decision group, from its own tasks and seeds per task and the between-seed "
+        f"correlation estimated from its rows (1 when it cannot be): tasks needed to detect a drop from the "
+        f"best strategy's rate (two-sided 0.05, power 0.8, normal approximation), the smallest detectable "
+        f"drop, the power the actual interval achieves at that drop on simulated sweeps of this design, and "
+        f"the non-inferiority margin this design shows 80% of the time when strategies are equal.</p>"
         f"<table><tr>{power_head}</tr>{power_rows_html}</table>"
         f"<h2>Provenance</h2><pre>{html.escape(json.dumps(prov, indent=2, default=str))}</pre></body></html>"
     )
