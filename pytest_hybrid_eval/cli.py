@@ -69,7 +69,7 @@ def cmd_tasks_validate(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     tasks = _tasks(args)
-    sandbox = make_sandbox(cfg.sandbox, hide=[])
+    sandbox = make_sandbox(cfg.sandbox, hide=[*(t.root.parent for t in tasks), Path.cwd()])
     bad = 0
     for t in tasks:
         problems = validate_task(t, sandbox)

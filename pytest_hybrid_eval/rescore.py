@@ -255,7 +255,8 @@ def rescore_sweep(out_dir: Path | str, new_file: Path | str | None = None, roots
     if sandbox is None:
         with warnings.catch_warnings(record=True):
             warnings.simplefilter("always")
-            sandbox = make_sandbox(config.sandbox, hide=paths)  # candidates never see references
+            # candidates never see references, the sweep's other cells or the repository rescore runs from
+            sandbox = make_sandbox(config.sandbox, hide=[*paths, out_dir.resolve(), Path.cwd()])
     outcome = Outcome(path=target, roots=paths)
     writer = RowWriter(target)
     for old in rows:

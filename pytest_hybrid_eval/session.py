@@ -169,7 +169,9 @@ class SweepSession:
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            sandbox = make_sandbox(self.config.sandbox, hide=list(self.roots), expose=[agents_dir()])
+            # cells never see the references, other cells' evidence and rows, or the repository
+            hide = [*self.roots, self.out_dir, self.rootdir]
+            sandbox = make_sandbox(self.config.sandbox, hide=hide, expose=[agents_dir()])
         self.sandbox_warnings = [str(w.message) for w in caught]
         return sandbox
 
