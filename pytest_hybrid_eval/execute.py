@@ -23,6 +23,7 @@ from pytest_hybrid_eval.results import Provenance, Row, RowCalls, RowTokens
 from pytest_hybrid_eval.routing.records import CellUsage
 from pytest_hybrid_eval.routing.service import fetch_usage
 from pytest_hybrid_eval.sandbox.base import Sandbox
+from pytest_hybrid_eval.sandbox.select import limits_from_config
 from pytest_hybrid_eval.scoring import score
 from pytest_hybrid_eval.tasks.model import Task
 from pytest_hybrid_eval.workspace import collect_edits, prepare_workspace
@@ -74,6 +75,7 @@ def _run(cell: Cell, task: Task, rt: CellRuntime, tmp: Path, started: datetime, 
         model=f"hybrid/{cell.strategy}", timeout_s=cfg.timeouts.agent_s or task.agent_timeout_s,
         max_turns=cfg.agent.max_turns, sandbox=rt.sandbox, home=home,
         test_timeout_s=cfg.timeouts.test_s or task.test_timeout_s,
+        caps=limits_from_config(cfg.sandbox, wall_s=cfg.timeouts.agent_s or task.agent_timeout_s),
     )
     ta = time.perf_counter()
     result = agent.run(ctx)
