@@ -5,8 +5,9 @@ Why each part of the container spec (``container_spec``, public so tests can che
 - ``network_mode="none"``: no interface but loopback *inside* the container, so neither the routing
   proxy on the host's 127.0.0.1 nor the internet is reachable. ``allow_loopback`` switches to the host
   network (the only way to reach a proxy bound to the host's loopback) and says so in ``extra``.
-- ``read_only`` root, ``tmpfs`` ``/tmp`` sized by ``limits.file_mb`` and the work dir bound read-write at
-  the same path: the work dir is the only writable place that outlives the run.
+- ``read_only`` root, ``tmpfs`` ``/tmp`` sized by ``limits.file_mb``, ``/dev/shm`` by ``limits.shm_mb``, and
+  the work dir bound read-write at the same path: the work dir is the only writable place that outlives
+  the run. (Its total-size quota, ``limits.disk_mb``, is enforced by the process and bwrap kinds only.)
 - ``cap_drop=["ALL"]`` and ``no-new-privileges``: no mount, no ptrace, no raw sockets, no setuid gain.
 - A non-root ``user`` (default nobody, 65534): even a kernel or runtime bug that exposes a host file
   meets ordinary permissions. The work dir is handed to that user for the run and given back afterwards.
@@ -103,6 +104,7 @@ class DockerSandbox:
             "network_mode": "host" if allow_loopback else "none",
             "read_only": True,
             "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={limits.file_mb}m,mode=1777"},
+            "shm_size": f"{limits.shm_mb}m",
             "volumes": self.mounts(cwd),
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],

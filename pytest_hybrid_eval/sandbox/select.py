@@ -79,7 +79,13 @@ def available_kinds() -> dict[str, str | None]:
 
 
 def limits_from_config(cfg: SandboxConfig, wall_s: float, output_bytes: int = Limits.output_bytes) -> Limits:
-    """The per-run limits of a sweep: caps from the config, wall clock from the task or override."""
+    """The per-run limits of a sweep: caps from the config, wall clock from the task or override.
+
+    Every run of candidate code takes its caps from here — the scorer's
+    ``limits_from_config(cfg.sandbox, wall_s=timeout_s)``, the built-in agent's test runs and CLI agents
+    (through ``AgentContext.caps``) — so ``sandbox.memory_mb``, ``pids`` and ``cpu_s`` are what holds; the
+    file, disk and /dev/shm caps keep the `Limits` defaults.
+    """
     return Limits(wall_s=wall_s, memory_mb=cfg.memory_mb, cpu_s=cfg.cpu_s, pids=cfg.pids, output_bytes=output_bytes)
 
 
