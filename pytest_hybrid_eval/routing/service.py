@@ -3,7 +3,8 @@
 The controller process owns this; pytest items, xdist workers and agent subprocesses reach it over
 loopback HTTP. Startup either completes or raises within a few seconds, so a broken proxy fails the
 session at once instead of failing every cell later. Access logging is off: request paths carry the
-secret.
+secret (and the proxy's log filter masks it in aiohttp's error log). Both servers close idle and
+slow-header connections (``proxy.idle_timeout_s``, ``proxy.header_timeout_s``: see ``connlimits``).
 
 The loop is uvloop's where it is installed (it is a dependency on POSIX): the proxy's per-request cost is
 mostly event-loop and transport work (reads, timers, writes), which uvloop does in C; on a 2-core
@@ -24,9 +25,10 @@ import httpx
 from aiohttp import web
 
 from pytest_hybrid_eval.backends import make_backends
-from pytest_hybrid_eval.config import SweepConfig
+from pytest_hybrid_eval.config import ProxyConfig, SweepConfig
 from pytest_hybrid_eval.errors import HybridEvalError
 from pytest_hybrid_eval.routing.budget import BudgetGuard
+from pytest_hybrid_eval.routing.connlimits import LimitedAppRunner
 from pytest_hybrid_eval.routing.ledger import Ledger
 from pytest_hybrid_eval.routing.proxy import create_proxy_app
 from pytest_hybrid_eval.routing.recorder import replay_backends, wrap_for_recording
@@ -50,10 +52,11 @@ class ServiceStartError(HybridEvalError):
     """The proxy or the scripted server could not start."""
 
 
-async def _serve(app: web.Application, port: int = 0) -> tuple[web.AppRunner, int]:
+async def _serve(app: web.Application, limits: ProxyConfig, port: int = 0) -> tuple[web.AppRunner, int]:
     """Serve ``app`` on a loopback port (0 = a free one); handler cancellation makes a client disconnect
     cancel the upstream request."""
-    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+    runner = LimitedAppRunner(app, idle_timeout_s=limits.idle_timeout_s, header_timeout_s=limits.header_timeout_s,
+                              access_log=None, handler_cancellation=True)
     await runner.setup()
     try:
         site = web.TCPSite(runner, HOST, port)
@@ -120,14 +123,14 @@ class Services:
             backends = replay_backends(self.config, Path(routing.replay_dir).resolve())
         else:
             if self._factory is not None:
-                runner, port = await _serve(self._factory())
+                runner, port = await _serve(self._factory(), self.config.proxy)
                 self._runners.append(runner)
                 scripted_url = f"http://{HOST}:{port}"
             backends = make_backends(self.config, scripted_url)
             if routing.record_dir is not None:
                 backends = wrap_for_recording(backends, Path(routing.record_dir).resolve())
         app = create_proxy_app(self.config, backends, self.secret, ledger=self.ledger, budget=self.budget)
-        runner, port = await _serve(app, self._port)
+        runner, port = await _serve(app, self.config.proxy, self._port)
         self._runners.append(runner)
         self.scripted_url = scripted_url
         self.proxy_url = f"http://{HOST}:{port}" + (f"/{self.secret}" if self.secret else "")
