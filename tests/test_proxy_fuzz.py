@@ -193,7 +193,7 @@ def test_partial_http_requests(proxy: Services, client: httpx.Client, cut: int, 
                                garbage: bytes) -> None:
     path = proxy.cell_base_url("fuzz.cell", "always-local").split("//", 1)[1].split("/", 1)[1]
     body = b'{"model": "m", "messages": [{"role": "user", "content": "hi"}]}'
-    request = (f"POST /{path}/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    request = (f"POST /{path}/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                f"Content-Length: {len(body) + 50}\r\n\r\n").encode() + body  # fmt: skip
     answer = _raw(proxy, garbage + request[:cut], half_close)
     if answer:

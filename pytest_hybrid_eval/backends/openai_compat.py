@@ -64,6 +64,10 @@ class OpenAICompatBackend:
     def has_api_key(self) -> bool:
         return bool(self.__api_key)
 
+    def redaction_secrets(self) -> tuple[str, ...]:
+        """What the proxy must mask wherever an upstream might echo it (the key, when there is one)."""
+        return (self.__api_key,) if self.__api_key else ()
+
     def request_headers(self, cell_id: str | None, call_index: int, tier: str) -> dict[str, str]:
         return {}
 

@@ -1,13 +1,14 @@
 """The routing proxy: an OpenAI-compatible aiohttp app that picks local or cloud for every call.
 
 The path carries everything it needs (secret, cell id, strategy), so an agent only needs a base URL.
-Replies pass through as they arrive; the proxy never edits content. The single permitted edit is dropping
-the usage-only SSE event that the proxy itself asked for when the client did not, and only whole events
-are dropped. Everything the proxy learns about a call goes into exactly one CallRecord in the ledger.
+Replies pass through as they arrive; the proxy never edits content. The permitted edits are dropping
+the usage-only SSE event that the proxy itself asked for when the client did not (only whole events are
+dropped), and masking the proxy's own secrets (``redact``). Everything the proxy learns about a call goes into exactly one CallRecord in the ledger.
 
-Stream relay: with the client's own ``include_usage`` the upstream bytes are written exactly as each
-read returns them. Without it, bytes are written per complete SSE event so that the usage-only event can
-be left out whole; upstream servers write one event per flush, so in practice the chunks are the same.
+Stream relay: bytes are written per complete SSE event, so that the usage-only event (when the proxy
+asked for it and the client did not) can be left out whole and every event can be redacted whole (see
+``redact``: upstream keys never echo back); upstream servers write one event per flush, so in practice
+the chunks are the ones the upstream wrote. Successful replies lose nothing but an exact upstream key.
 Timing: ``ttft_ms`` and ``total_ms`` run from the moment the proxy holds the request body, so they
 include decide time and retries, as the agent experiences them.
 """
@@ -19,7 +20,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,9 +32,16 @@ from aiohttp import web
 from pytest_hybrid_eval.backends.base import Backend, BackendUnavailable
 from pytest_hybrid_eval.config import Retry, SweepConfig
 from pytest_hybrid_eval.routing.budget import BUDGET_EXHAUSTED, BudgetGuard
+from pytest_hybrid_eval.routing.guards import (
+    error_response,
+    guard_middleware,
+    limit_problem,
+    non_json_refusal,
+)
 from pytest_hybrid_eval.routing.ledger import Ledger
 from pytest_hybrid_eval.routing.recorder import ReplayMiss
 from pytest_hybrid_eval.routing.records import AuxCall, CallRecord, TokenCounts
+from pytest_hybrid_eval.routing.redact import RedactingLogFilter, Redactor, backend_secrets
 from pytest_hybrid_eval.routing.strategies import (
     Decision,
     RouteRequest,
@@ -72,13 +80,6 @@ def _now_iso() -> str:
 
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000.0, 3)
-
-
-def error_response(status: int, message: str, type_: str = "invalid_request_error",
-                   headers: dict[str, str] | None = None, **extra: Any) -> web.Response:
-    """An OpenAI-style error body."""
-    err: dict[str, Any] = {"message": message, "type": type_, **extra}
-    return web.json_response({"error": err}, status=status, headers=headers)
 
 
 def parse_usage(obj: Any) -> TokenCounts | None:
@@ -353,15 +354,17 @@ class _Call:
         if self.ttft_ms is None:
             self.ttft_ms = _ms(self.t0)
 
-    def to_record(self) -> CallRecord:
+    def to_record(self, redact: Redactor) -> CallRecord:
+        """The record, with every free-text field (error, reason, aux errors) passed through ``redact``."""
         d = self.decision
+        aux = [a.model_copy(update={"error": redact.text(a.error)}) if a.error else a for a in self.aux]
         return CallRecord(
             cell_id=self.cell_id, call_index=self.call_index, strategy=self.strategy, choice=self.choice,
-            forced=self.forced, reason=d.reason if d else "", confidence=d.confidence if d else None,
+            forced=self.forced, reason=redact.text(d.reason) if d else "", confidence=d.confidence if d else None,
             features={**(d.features if d else {}), **self.extra_features}, decide_ms=self.decide_ms, backend_kind=self.backend_kind,
-            model=self.model, stream=self.stream, status=self.status, error=self.error, retries=self.retries,
-            usage=self.usage or TokenCounts(), usage_source=self.usage_source, ttft_ms=self.ttft_ms,
-            total_ms=_ms(self.t0), aux=list(self.aux), started_at=self.started_at,
+            model=self.model, stream=self.stream, status=self.status, error=redact.optional(self.error),
+            retries=self.retries, usage=self.usage or TokenCounts(), usage_source=self.usage_source,
+            ttft_ms=self.ttft_ms, total_ms=_ms(self.t0), aux=aux, started_at=self.started_at,
         )
 
 
@@ -378,6 +381,8 @@ class RoutingProxy:
         self.ledger = ledger
         self.budget = budget if budget is not None else BudgetGuard.from_config(config)
         self.retry = config.routing.retry
+        #: every text the proxy relays or records passes through this (the upstream keys never echo back)
+        self.redact = Redactor(backend_secrets(backends))
         self._strategies: dict[str, Strategy] = {}
         self._counters: dict[str, int] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -414,6 +419,9 @@ class RoutingProxy:
     # -- the routed endpoint --------------------------------------------------------------------------
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
+        refusal = non_json_refusal(request)
+        if refusal is not None:
+            return refusal
         name = request.match_info["strategy"]
         cell_id = request.match_info.get("cell_id")
         strategy = self.strategy(name)
@@ -436,7 +444,7 @@ class RoutingProxy:
                 json.dumps(body, ensure_ascii=False).encode()
             except UnicodeEncodeError:
                 return error_response(400, "request body is not valid UTF-8 (lone surrogate)")
-        problem = validate_body(body)
+        problem = validate_body(body) or limit_problem(body, self.config.proxy)
         if problem is not None:
             return error_response(400, problem)
 
@@ -462,7 +470,7 @@ class RoutingProxy:
         """Put the call in the ledger, once, and charge its cloud cost to the budget."""
         if not call.recorded:
             call.recorded = True
-            rec = call.to_record()
+            rec = call.to_record(self.redact)
             self.budget.charge(rec)
             self.ledger.record(rec)
 
@@ -500,7 +508,7 @@ class RoutingProxy:
         except ReplayMiss as exc:
             return self._replay_miss(call, exc, {})
         except Exception as exc:
-            call.error = f"strategy {call.strategy!r} failed: {type(exc).__name__}: {exc}"[:300]
+            call.error = self.redact.text(f"strategy {call.strategy!r} failed: {type(exc).__name__}: {exc}"[:300])
             call.status = 500
             return error_response(500, call.error, "server_error")
         if decision.verify_then_escalate and decision.choice == "local":
@@ -509,11 +517,10 @@ class RoutingProxy:
         return await self._forward(request, raw, body, cell_id, call, decision.choice, stream,
                                    strip_usage=not client_wants_usage)
 
-    @staticmethod
-    def _replay_miss(call: _Call, exc: ReplayMiss, headers: dict[str, str]) -> web.Response:
+    def _replay_miss(self, call: _Call, exc: ReplayMiss, headers: dict[str, str]) -> web.Response:
         """A replay that has no answer says so loudly: 409, naming the cell, the call and the store."""
         call.status, call.error = 409, "replay_miss"
-        return error_response(409, str(exc), "replay_miss", headers=headers, cell_id=exc.cell_id,
+        return error_response(409, self.redact.text(str(exc)), "replay_miss", headers=headers, cell_id=exc.cell_id,
                               call_index=exc.call_index, tier=exc.tier, replay_dir=str(exc.replay_dir))
 
     def _route_headers(self, call: _Call, tier: str) -> dict[str, str]:
@@ -546,8 +553,8 @@ class RoutingProxy:
         except BackendUnavailable as exc:
             call.retries = exc.retries
             call.status = 504 if exc.timeout else 502
-            call.error = str(exc)
-            return error_response(call.status, str(exc), "upstream_error", headers=route_headers)
+            call.error = self.redact.text(str(exc))
+            return error_response(call.status, call.error, "upstream_error", headers=route_headers)
         call.status = upstream.status
         try:
             if stream and upstream.status == 200:
@@ -671,26 +678,32 @@ class RoutingProxy:
         """Send a verified local reply, chunk by chunk as it was received; ttft is when the client gets it."""
         headers = self._route_headers(call, "local")
         call.ttft_ms = None
+        content_type = self.redact.header(call.content_type) if call.content_type else None
         if not stream:
             call.first_byte()
-            return web.Response(body=b"".join(chunks), status=200,
-                                headers={**headers, "Content-Type": call.content_type or "application/json"})
+            return web.Response(body=self.redact.content(b"".join(chunks)), status=200,
+                                headers={**headers, "Content-Type": content_type or "application/json"})
         resp = web.StreamResponse(status=200, headers={
-            **headers, "Content-Type": call.content_type or "text/event-stream", "Cache-Control": "no-cache"})
+            **headers, "Content-Type": content_type or "text/event-stream", "Cache-Control": "no-cache"})
         await resp.prepare(request)
         call.first_byte()
         self.finish(call)
         watcher = SSEWatcher()
         for chunk in chunks:
-            events = watcher.feed(chunk)
-            out = chunk if not strip_usage else b"".join(r for r, usage_only in events if not usage_only)
+            out = self._relayable(watcher.feed(chunk), strip_usage)
             if out:
                 await resp.write(out)
         rest = watcher.flush()
-        if strip_usage and rest:
-            await resp.write(rest)
+        if rest:
+            await resp.write(self.redact.event(rest))
         await resp.write_eof()
         return resp
+
+    def _relayable(self, events: list[tuple[bytes, bool]], strip_usage: bool) -> bytes:
+        """The bytes of whole SSE events to relay: redacted (keys; credentials in error events), and
+        without the usage-only event when the proxy asked for it on the client's behalf."""
+        event = self.redact.event
+        return b"".join(event(raw) for raw, usage_only in events if not (strip_usage and usage_only))
 
     def _estimate(self, call: _Call, body: dict[str, Any], text: list[str]) -> None:
         call.usage = TokenCounts(prompt=count_messages(body["messages"]), completion=count_text("".join(text)))
@@ -710,13 +723,12 @@ class RoutingProxy:
             return error_response(call.status, call.error, "upstream_error", headers=route_headers)
         data = b"".join(chunks)
         headers = dict(route_headers)
-        if "Content-Type" in upstream.headers:
-            headers["Content-Type"] = upstream.headers["Content-Type"]
-        if "Retry-After" in upstream.headers:
-            headers["Retry-After"] = upstream.headers["Retry-After"]
+        for name in ("Content-Type", "Retry-After"):
+            if name in upstream.headers:
+                headers[name] = self.redact.header(upstream.headers[name])
         if upstream.status != 200:
             call.error = f"upstream status {upstream.status}"
-            return web.Response(body=data, status=upstream.status, headers=headers)
+            return web.Response(body=self.redact.body(data), status=upstream.status, headers=headers)
         text: list[str] = []
         try:
             obj = json.loads(data)
@@ -733,13 +745,13 @@ class RoutingProxy:
             call.error = f"{MALFORMED_REPLY}: the upstream's 200 body is not a JSON object"
         if call.usage is None:
             self._estimate(call, body, text)
-        return web.Response(body=data, status=upstream.status, headers=headers)
+        return web.Response(body=self.redact.content(data), status=upstream.status, headers=headers)
 
     async def _relay_stream(self, request: web.Request, upstream: aiohttp.ClientResponse, call: _Call,
                             body: dict[str, Any], route_headers: dict[str, str],
                             strip_usage: bool) -> web.StreamResponse:
         headers = dict(route_headers)
-        headers["Content-Type"] = upstream.headers.get("Content-Type", "text/event-stream")
+        headers["Content-Type"] = self.redact.header(upstream.headers.get("Content-Type", "text/event-stream"))
         headers["Cache-Control"] = "no-cache"
         resp = web.StreamResponse(status=upstream.status, headers=headers)
         await resp.prepare(request)
@@ -750,8 +762,7 @@ class RoutingProxy:
         try:
             async for chunk in upstream.content.iter_any():
                 call.first_byte()
-                events = watcher.feed(chunk)
-                out = chunk if not strip_usage else b"".join(raw for raw, usage_only in events if not usage_only)
+                out = self._relayable(watcher.feed(chunk), strip_usage)
                 if held:
                     await resp.write(held)
                     held = b""
@@ -760,8 +771,8 @@ class RoutingProxy:
                 elif out:
                     await resp.write(out)
             rest = watcher.flush()
-            if strip_usage and rest:
-                held += rest
+            if rest:
+                held += self.redact.event(rest)
             self._stream_usage(call, body, watcher)
             self.finish(call)
             if held:
@@ -771,6 +782,9 @@ class RoutingProxy:
                 call.error = "client disconnected"
                 raise
             call.error = f"upstream stream broke: {type(exc).__name__}"
+            tail = held + self.redact.event(watcher.flush())  # what arrived before the break, as before
+            if tail:
+                await resp.write(tail)
         except ConnectionResetError:
             call.error = "client disconnected"
             raise
@@ -846,19 +860,6 @@ class RoutingProxy:
         return web.json_response({"records": recs})
 
 
-@web.middleware
-async def _generic_not_found(request: web.Request,
-                             handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """Unknown paths (a wrong secret included) get one generic body that echoes nothing back."""
-    try:
-        return await handler(request)
-    except web.HTTPNotFound:
-        return error_response(404, "not found", "not_found")
-    except web.HTTPMethodNotAllowed as exc:
-        return error_response(405, "method not allowed", "invalid_request_error",
-                              headers={"Allow": ",".join(sorted(exc.allowed_methods))})
-
-
 PROXY_KEY: web.AppKey[RoutingProxy] = web.AppKey("hybrid_eval_proxy", RoutingProxy)
 
 
@@ -868,9 +869,20 @@ def create_proxy_app(config: SweepConfig, backends: dict[str, Backend], secret: 
     if "/" in secret or "{" in secret or "}" in secret:
         raise ValueError("the secret must be a single URL path segment")
     proxy = RoutingProxy(config, backends, ledger if ledger is not None else Ledger(), budget)
-    app = web.Application(client_max_size=config.routing.max_body_bytes, middlewares=[_generic_not_found])
+    app = web.Application(client_max_size=config.routing.max_body_bytes, middlewares=[guard_middleware])
     app[PROXY_KEY] = proxy
     app.cleanup_ctx.append(proxy.session_ctx)
+    log_filter = RedactingLogFilter(Redactor([*backend_secrets(backends), secret]))
+
+    async def redacted_logs(app: web.Application) -> AsyncIterator[None]:
+        """While the app runs, aiohttp's and asyncio's log lines lose the keys and the secret path."""
+        log_filter.install()
+        try:
+            yield
+        finally:
+            log_filter.uninstall()
+
+    app.cleanup_ctx.append(redacted_logs)
     p = f"/{secret}" if secret else ""
     r = app.router
     for base in (f"{p}/cells/{{cell_id}}/{{strategy}}", f"{p}/{{strategy}}"):

@@ -42,6 +42,7 @@ from pytest_hybrid_eval.backends.base import Backend, BackendUnavailable
 from pytest_hybrid_eval.backends.openai_compat import OpenAICompatBackend
 from pytest_hybrid_eval.config import Retry, SweepConfig
 from pytest_hybrid_eval.errors import ConfigError
+from pytest_hybrid_eval.routing.redact import Redactor, backend_secrets
 
 SCHEMA = 1
 #: Internal header carrying a call's position from ``request_headers`` to ``open``; never sent upstream.
@@ -245,9 +246,10 @@ class _TeeResponse:
 class RecordingBackend:
     """A backend that forwards to ``inner`` and stores each exchange in ``store``."""
 
-    def __init__(self, inner: Backend, store: ExchangeStore) -> None:
+    def __init__(self, inner: Backend, store: ExchangeStore, redact: Redactor | None = None) -> None:
         self.inner = inner
         self.store = store
+        self.redact = redact if redact is not None else Redactor(backend_secrets({"inner": inner}))
         self.base_url, self.model, self.kind = inner.base_url, inner.model, inner.kind
         self.connect_s, self.read_s = inner.connect_s, inner.read_s
 
@@ -273,15 +275,24 @@ class RecordingBackend:
                                                   timeout=timeout)
         except BackendUnavailable as exc:
             self.store.write(pos, key, {**base, "retries": exc.retries,
-                                        "unavailable": {"message": str(exc), "timeout": exc.timeout}})
+                                        "unavailable": {"message": self.redact.text(str(exc)),
+                                                        "timeout": exc.timeout}})
             raise
 
         def save(tee: _TeeResponse) -> None:
+            # The store holds what the proxy relays: an upstream that echoed the key leaves no key on disk
+            # (such a reply is then kept as one chunk; every other reply keeps its chunks exactly).
+            chunks, data = tee.chunks, b"".join(tee.chunks)
+            clean = self.redact.reply(tee.status, tee.headers.get("Content-Type"), data)
+            if clean != data:
+                chunks = [clean]
             self.store.write(pos, key, {
                 **base, "retries": retries, "status": tee.status,
-                "headers": [[k, v] for k, v in tee.headers.items() if k.lower() not in _SKIP_HEADERS],
-                "chunks": [base64.b64encode(c).decode("ascii") for c in tee.chunks],
-                "complete": tee.complete, "error": tee.error})
+                "headers": [[k, self.redact.header(v)] for k, v in tee.headers.items()
+                            if k.lower() not in _SKIP_HEADERS],
+                "chunks": [base64.b64encode(c).decode("ascii") for c in chunks],
+                "complete": tee.complete,
+                "error": {**tee.error, "message": self.redact.text(tee.error.get("message", ""))} if tee.error else None})
 
         return _TeeResponse(resp, save), retries  # type: ignore[return-value]
 
@@ -364,7 +375,8 @@ def wrap_for_recording(backends: dict[str, Backend], record_dir: Path | str) -> 
     """Each tier's backend, recording into ``record_dir``."""
     store = ExchangeStore(record_dir)
     store.root.mkdir(parents=True, exist_ok=True)
-    return {tier: RecordingBackend(b, store) for tier, b in backends.items()}  # type: ignore[misc]
+    redact = Redactor(backend_secrets(backends))
+    return {tier: RecordingBackend(b, store, redact) for tier, b in backends.items()}  # type: ignore[misc]
 
 
 def replay_backends(config: SweepConfig, replay_dir: Path | str) -> dict[str, Backend]:
