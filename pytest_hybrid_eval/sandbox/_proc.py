@@ -175,10 +175,10 @@ def run_group(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, u
                     break
     finally:
         _kill_group(proc.pid)
-        pids_hit, oom = cgs.release()
         sel.close()
         proc.stdout.close()
-        returncode = proc.wait()
+        returncode = proc.wait()  # reap the leader first: a cgroup holding its zombie cannot be removed
+        pids_hit, oom = cgs.release()
     if killed_by is None and quota.over(force=True):
         killed_by = "disk"  # written in the last interval, after the final check
     duration = time.monotonic() - start

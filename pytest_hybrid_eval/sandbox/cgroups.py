@@ -92,7 +92,8 @@ def _counter(path: Path, key: str) -> int:
 
 
 def _kill_and_rmdir(path: Path) -> None:
-    for _ in range(50):
+    """SIGKILL every member, then remove; members of a pid namespace die asynchronously, so retry briefly."""
+    for _ in range(200):
         try:
             pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
         except (OSError, ValueError):
@@ -104,7 +105,7 @@ def _kill_and_rmdir(path: Path) -> None:
             path.rmdir()
             return
         except OSError:
-            time.sleep(0.02)
+            time.sleep(0.005)
 
 
 class PidsCgroup:
