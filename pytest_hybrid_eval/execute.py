@@ -18,13 +18,13 @@ from pytest_hybrid_eval.agents.base import AgentContext, AgentResult
 from pytest_hybrid_eval.agents.registry import get_agent
 from pytest_hybrid_eval.cells import Cell
 from pytest_hybrid_eval.config import SweepConfig
-from pytest_hybrid_eval.rescore import scorer_name
 from pytest_hybrid_eval.results import Provenance, Row, RowCalls, RowTokens
 from pytest_hybrid_eval.routing.records import CellUsage
 from pytest_hybrid_eval.routing.service import fetch_usage
 from pytest_hybrid_eval.sandbox.base import Sandbox
 from pytest_hybrid_eval.sandbox.select import limits_from_config
-from pytest_hybrid_eval.scoring import score
+from pytest_hybrid_eval.scoring.base import ScoreContext
+from pytest_hybrid_eval.scoring.registry import score, scorer_name
 from pytest_hybrid_eval.tasks.model import Task
 from pytest_hybrid_eval.workspace import collect_edits, prepare_workspace
 
@@ -83,12 +83,9 @@ def _run(cell: Cell, task: Task, rt: CellRuntime, tmp: Path, started: datetime, 
     edits = collect_edits(task, workspace)
     _keep_evidence(rt, cell, edits, result)
     ts = time.perf_counter()
-    if task.scorer == "rubric" and cfg.scoring.review_scorer == "llm-judge":
-        from pytest_hybrid_eval.judge import score_with_judge
-
-        sc = score_with_judge(task, edits, rt.proxy_url, cell.id, sandbox_kind=rt.sandbox.kind)
-    else:
-        sc = score(task, edits, rt.sandbox, timeout_s=cfg.timeouts.test_s or task.test_timeout_s)
+    sctx = ScoreContext(sandbox=rt.sandbox, timeout_s=cfg.timeouts.test_s or task.test_timeout_s,
+                       proxy_url=rt.proxy_url, cell_id=cell.id)
+    sc = score(task, edits, sctx, cfg.scoring.review_scorer)
     score_ms = (time.perf_counter() - ts) * 1000
     usage = fetch_usage(rt.proxy_url, cell.id)
 
@@ -106,7 +103,7 @@ def _run(cell: Cell, task: Task, rt: CellRuntime, tmp: Path, started: datetime, 
     passed = sc.passed and error == "none"
     return _row(cell, task, rt, started, t0, passed=passed, error=error, reason=reason,
                 tests=(sc.tests_passed, sc.tests_total), usage=usage, agent=(result, version),
-                agent_ms=agent_ms, score_ms=score_ms, scorer=scorer_name(sc, task.scorer))
+                agent_ms=agent_ms, score_ms=score_ms, scorer=sc.scorer)
 
 
 def _keep_evidence(rt: CellRuntime, cell: Cell, edits: dict[str, str | None], result: AgentResult) -> None:
@@ -137,7 +134,8 @@ def _row(cell: Cell, task: Task, rt: CellRuntime, started: datetime, t0: float, 
     return Row(
         sweep=rt.config.name, cell_id=cell.id, task_id=task.id, task_class=task.task_class, family=task.family,
         difficulty=task.difficulty, agent=cell.agent, strategy=cell.strategy, seed=cell.seed, passed=passed,
-        tests_passed=tests[0], tests_total=tests[1], error=error, reason=reason, scorer=scorer or task.scorer,
+        tests_passed=tests[0], tests_total=tests[1], error=error, reason=reason,
+        scorer=scorer or scorer_name(task, rt.config.scoring.review_scorer),
         tokens=RowTokens(local=usage.local, cloud=usage.cloud, aux=usage.aux),
         calls=RowCalls(local=usage.local_calls, cloud=usage.cloud_calls, aux=usage.aux_calls,
                        failed=usage.failed_calls, records=usage.calls),

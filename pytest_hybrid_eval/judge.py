@@ -37,7 +37,7 @@ from pytest_hybrid_eval.datafiles import data_path
 from pytest_hybrid_eval.errors import HybridEvalError, TaskError
 from pytest_hybrid_eval.routing.records import TokenCounts
 from pytest_hybrid_eval.rubric import Rubric, review_text, shortfall, task_rubric
-from pytest_hybrid_eval.scoring import ScoreResult
+from pytest_hybrid_eval.scoring.base import ScoreResult
 from pytest_hybrid_eval.tasks.model import Task
 
 SCORER_NAME = "llm-judge"
@@ -400,8 +400,7 @@ def describe(result: JudgeResult) -> str | None:
 
 def result_notes(result: JudgeResult) -> tuple[str, ...]:
     """The ScoreResult notes of a judged review; the first names the scorer so rows can be audited."""
-    notes = [f"scorer: {SCORER_NAME}",
-             f"judge score {result.score:.3f}; found: {', '.join(result.found) or '-'}",
+    notes = [f"judge score {result.score:.3f}; found: {', '.join(result.found) or '-'}",
              f"judge tokens (cloud, {len(result.orders)} calls): prompt {result.usage.prompt}, "
              f"completion {result.usage.completion}"]
     if result.disagreements:
@@ -424,20 +423,20 @@ def score_with_judge(task: Task, files: dict[str, str | None], proxy_url: str, c
         rubric = task_rubric(task)
     except TaskError as exc:
         return ScoreResult(False, 0, 0, "score_error", str(exc), time.monotonic() - start, sandbox_kind,
-                           notes=(f"scorer: {SCORER_NAME}",))
+                           scorer=SCORER_NAME)
     if task.scorer != "rubric":
         return ScoreResult(False, 0, 0, "score_error", f"task {task.id} is not a review task (scorer: "
                            f"{task.scorer}); the LLM judge scores only scorer: rubric tasks",
-                           time.monotonic() - start, sandbox_kind, notes=(f"scorer: {SCORER_NAME}",))
+                           time.monotonic() - start, sandbox_kind, scorer=SCORER_NAME)
     text = review_text(task, rubric, files)
     try:
         result = judge_review(task, text, proxy_url, cell_id, rubric=rubric, timeout_s=timeout_s)
     except JudgeError as exc:
         return ScoreResult(False, 0, len(rubric.findings), "score_error", str(exc), time.monotonic() - start,
-                           sandbox_kind, notes=(f"scorer: {SCORER_NAME}",))
+                           sandbox_kind, scorer=SCORER_NAME)
     notes = result_notes(result)
     if len(text) > MAX_JUDGE_REVIEW_CHARS:
         notes += (f"review cut to its first {MAX_JUDGE_REVIEW_CHARS} characters for the judge",)
     return ScoreResult(result.passed, len(result.found), len(rubric.findings),
                        "score_error" if result.error else None, describe(result), time.monotonic() - start,
-                       sandbox_kind, notes=notes)
+                       sandbox_kind, notes=notes, scorer=SCORER_NAME)

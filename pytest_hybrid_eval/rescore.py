@@ -29,7 +29,8 @@ from pytest_hybrid_eval.errors import HybridEvalError, TaskError
 from pytest_hybrid_eval.results import Row, RowWriter, read_rows
 from pytest_hybrid_eval.routing.records import CallRecord
 from pytest_hybrid_eval.sandbox.base import Sandbox
-from pytest_hybrid_eval.scoring import ScoreResult
+from pytest_hybrid_eval.scoring.base import ScoreContext, ScoreResult
+from pytest_hybrid_eval.scoring.registry import score, scorer_name
 from pytest_hybrid_eval.tasks.model import Task
 
 SWEEP_FILE = "sweep.json"
@@ -180,14 +181,6 @@ def new_file_path(out_dir: Path, prefix: str, new_file: Path | str | None = None
     return path
 
 
-def scorer_name(sc: ScoreResult, fallback: str) -> str:
-    """Which scorer produced a ScoreResult (its ``scorer: X`` note), for ``Row.scorer``."""
-    for note in sc.notes:
-        if note.startswith("scorer: "):
-            return note.split(": ", 1)[1].strip()
-    return fallback
-
-
 def rescored_row(old: Row, sc: ScoreResult, scorer: str, note: str, sandbox: Sandbox | None = None,
                  extra_calls: list[CallRecord] | None = None) -> Row:
     """The old row with the new verdict: same ids, tokens and timings of the agent run, new outcome.
@@ -247,7 +240,6 @@ def rescore_sweep(out_dir: Path | str, new_file: Path | str | None = None, roots
                   sandbox: Sandbox | None = None) -> Outcome:
     """Score every cell of the sweep again from its evidence with the current task files; see module doc."""
     from pytest_hybrid_eval.sandbox.select import make_sandbox
-    from pytest_hybrid_eval.scoring import score
 
     out_dir = Path(out_dir)
     config, rows, paths, tasks = _rows_and_tasks(out_dir, roots)
@@ -268,8 +260,9 @@ def rescore_sweep(out_dir: Path | str, new_file: Path | str | None = None, roots
         if files is None:
             outcome.missing_evidence.append(old.cell_id)
             continue
-        sc = score(task, files, sandbox, timeout_s=config.timeouts.test_s or task.test_timeout_s)
-        row = rescored_row(old, sc, scorer_name(sc, task.scorer), RESCORE_NOTE, sandbox)
+        ctx = ScoreContext(sandbox=sandbox, timeout_s=config.timeouts.test_s or task.test_timeout_s)
+        sc = score(task, files, ctx)  # rubric for reviews: the judge re-runs only through rejudge
+        row = rescored_row(old, sc, sc.scorer, RESCORE_NOTE, sandbox)
         writer.append(row)
         outcome.rows.append(row)
         outcome.changed += row.passed != old.passed
@@ -293,12 +286,11 @@ def rejudge_sweep(out_dir: Path | str, proxy_url: str | None = None, new_file: P
     Without ``proxy_url`` the sweep's own services are started (the scripted backend when the sweep was
     scripted, else its configured live backends) and stopped at the end.
     """
-    from pytest_hybrid_eval.judge import score_with_judge
     from pytest_hybrid_eval.routing.service import fetch_usage, start_services
 
     out_dir = Path(out_dir)
     config, rows, paths, tasks = _rows_and_tasks(out_dir, roots)
-    review_rows = [r for r in rows if r.task_id in tasks and tasks[r.task_id].scorer == "rubric"]
+    review_rows = [r for r in rows if r.task_id in tasks and scorer_name(tasks[r.task_id]) == "rubric"]
     target = new_file_path(out_dir, REJUDGED_PREFIX, new_file)
     outcome = Outcome(path=target, roots=paths)
     for r in rows:
@@ -322,10 +314,12 @@ def rejudge_sweep(out_dir: Path | str, proxy_url: str | None = None, new_file: P
                 outcome.missing_evidence.append(old.cell_id)
                 continue
             before = {c.call_index for c in fetch_usage(proxy_url, old.cell_id).calls}
-            sc = score_with_judge(task, files, proxy_url, old.cell_id)
+            ctx = ScoreContext(sandbox=None, timeout_s=config.timeouts.test_s or task.test_timeout_s,
+                               proxy_url=proxy_url, cell_id=old.cell_id)
+            sc = score(task, files, ctx, review_scorer="llm-judge")
             judge_calls = [c.model_copy(update={"features": {**c.features, "judge": True}})
                            for c in fetch_usage(proxy_url, old.cell_id).calls if c.call_index not in before]
-            row = rescored_row(old, sc, scorer_name(sc, "llm-judge"), REJUDGE_NOTE, extra_calls=judge_calls)
+            row = rescored_row(old, sc, sc.scorer, REJUDGE_NOTE, extra_calls=judge_calls)
             writer.append(row)
             outcome.rows.append(row)
             outcome.changed += row.passed != old.passed
@@ -415,4 +409,4 @@ if __name__ == "__main__":
 
 __all__ = ["Outcome", "configure_rejudge_parser", "configure_rescore_parser", "evidence_files",
            "load_sweep", "rejudge", "rejudge_main", "rejudge_sweep", "rescore", "rescore_main", "rescore_sweep",
-           "rescored_row", "resolve_roots", "scorer_name"]
+           "rescored_row", "resolve_roots"]

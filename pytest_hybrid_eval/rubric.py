@@ -20,7 +20,6 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import (
@@ -34,10 +33,8 @@ from pydantic import (
 )
 
 from pytest_hybrid_eval.errors import TaskError
+from pytest_hybrid_eval.scoring.base import ScoreResult
 from pytest_hybrid_eval.tasks.model import NAME_RE, Task
-
-if TYPE_CHECKING:  # scoring imports this module lazily; importing it back at run time would be circular
-    from pytest_hybrid_eval.scoring import ScoreResult
 
 RUBRIC_FILE = "rubric.yaml"
 MAX_REVIEW_CHARS = 200_000  # reviews are short; a huge file is cut so matching time stays bounded
@@ -255,19 +252,17 @@ def score_task(task: Task, candidate_files: dict[str, str | None], sandbox_kind:
     keep the provenance of the run. A broken rubric is the task's fault, not the candidate's, and is
     reported as ``score_error``.
     """
-    from pytest_hybrid_eval.scoring import ScoreResult
-
     start = time.monotonic()
     try:
         rubric = task_rubric(task)
     except TaskError as exc:
         return ScoreResult(False, 0, 0, "score_error", str(exc), time.monotonic() - start, sandbox_kind,
-                           notes=("scorer: rubric",))  # fmt: skip
-    notes = ["scorer: rubric"]
+                           scorer="rubric")  # fmt: skip
+    notes: list[str] = []
     if rubric.review_file not in task.editable:
         return ScoreResult(False, 0, len(rubric.findings), "score_error",
                            f"rubric review_file {rubric.review_file!r} is not an editable file of {task.id}",
-                           time.monotonic() - start, sandbox_kind, notes=tuple(notes))  # fmt: skip
+                           time.monotonic() - start, sandbox_kind, notes=tuple(notes), scorer="rubric")  # fmt: skip
     notes += [f"ignored {rel!r}: not an editable file of the task" for rel in sorted(candidate_files)
               if rel not in task.editable]  # fmt: skip
     text = review_text(task, rubric, candidate_files)
@@ -282,7 +277,7 @@ def score_task(task: Task, candidate_files: dict[str, str | None], sandbox_kind:
     if result.penalties:
         notes.append(f"penalised: {', '.join(result.penalties)}")
     return ScoreResult(result.passed, len(result.matched), len(rubric.findings), None, describe(result, rubric),
-                       time.monotonic() - start, sandbox_kind, notes=tuple(notes))  # fmt: skip
+                       time.monotonic() - start, sandbox_kind, notes=tuple(notes), scorer="rubric")  # fmt: skip
 
 
 def validate_rubric_task(task: Task) -> list[str]:

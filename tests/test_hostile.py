@@ -28,7 +28,8 @@ from pytest_hybrid_eval.sandbox.base import Limits, Sandbox
 from pytest_hybrid_eval.sandbox.bwrap import BwrapSandbox
 from pytest_hybrid_eval.sandbox.process import ProcessSandbox
 from pytest_hybrid_eval.sandbox.select import probe_bwrap
-from pytest_hybrid_eval.scoring import ScoreResult, score
+from pytest_hybrid_eval.scoring.base import ScoreContext, ScoreResult
+from pytest_hybrid_eval.scoring.registry import score
 from pytest_hybrid_eval.tasks.model import Task, load_task
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,10 +74,10 @@ def candidate(attack: str) -> str:
 def score_hostile(task: Task, kind: str, code: str, timeout_s: float = TIMEOUT_S) -> ScoreResult:
     """Score ``code``; it must be a FAIL (not an infrastructure error) and come back in bounded time."""
     t0 = time.monotonic()
-    res = score(task, {"sol.py": code}, make(kind), timeout_s=timeout_s, limits=LIMITS)
+    res = score(task, {"sol.py": code}, ScoreContext(make(kind), timeout_s, limits=LIMITS))
     elapsed = time.monotonic() - t0
     assert res.passed is False, f"hostile candidate PASSED under {kind}: {res}"
-    assert res.error is None, f"scored as an infrastructure error, not a fail: {res.reason}"
+    assert res.error in (None, "forged"), f"scored as an infrastructure error, not a fail: {res.reason}"
     assert elapsed < timeout_s + 15, f"scoring took {elapsed:.1f}s"
     return res
 
@@ -111,10 +112,9 @@ def _alive_with(marker: str, field: str = "cmdline") -> list[int]:
 
 @pytest.mark.parametrize("kind", BOTH)
 def test_honest_solution_passes_and_a_successful_attack_would_pass(task: Task, kind: str) -> None:
-    honest = score(task, task.reference_files(), make(kind), timeout_s=TIMEOUT_S, limits=LIMITS)
+    honest = score(task, task.reference_files(), ScoreContext(make(kind), TIMEOUT_S, limits=LIMITS))
     assert (honest.passed, honest.tests_passed, honest.tests_total) == (True, 3, 3), honest
-    control = score(task, {"sol.py": candidate("def attack():\n    return True\n")}, make(kind),
-                    timeout_s=TIMEOUT_S, limits=LIMITS)  # fmt: skip
+    control = score(task, {"sol.py": candidate("def attack():\n    return True\n")}, ScoreContext(make(kind), TIMEOUT_S, limits=LIMITS))  # fmt: skip
     assert control.passed, control
     loser = score_hostile(task, kind, candidate("def attack():\n    return False\n"))
     assert (loser.tests_passed, loser.tests_total) == (1, 3)

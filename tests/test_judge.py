@@ -31,7 +31,6 @@ from pytest_hybrid_eval.judge import (
     score_with_judge,
     split_user_message,
 )
-from pytest_hybrid_eval.rescore import scorer_name
 from pytest_hybrid_eval.routing.service import Services, fetch_usage, start_services
 from pytest_hybrid_eval.rubric import score_review, task_rubric
 from pytest_hybrid_eval.tasks.model import Task, load_task
@@ -131,7 +130,7 @@ def test_failed_judge_is_a_score_error_not_a_zero(task: Task) -> None:
         sc = score_with_judge(task, files, svc.proxy_url, cell)
         assert sc.error == "score_error" and not sc.passed
         assert sc.reason and sc.reason.startswith("judge failed in")
-        assert scorer_name(sc, "rubric") == "llm-judge"
+        assert sc.scorer == "llm-judge"
         assert any("failed" in n for n in sc.notes)
         assert fetch_usage(svc.proxy_url, cell).cloud_calls == 2
     finally:
@@ -143,7 +142,7 @@ def test_score_with_judge_reports_scorer_and_counts(task: Task, exact: Services)
     sc = score_with_judge(task, files, exact.proxy_url, _cell(task, 6))
     assert sc.passed and sc.error is None and sc.reason is None
     assert (sc.tests_passed, sc.tests_total) == (4, 4)
-    assert sc.notes[0] == "scorer: llm-judge" and scorer_name(sc, "rubric") == "llm-judge"
+    assert sc.scorer == "llm-judge" and not any(n.startswith("scorer:") for n in sc.notes)
     # the untouched starting review is judged when the candidate left REVIEW.md alone
     sc = score_with_judge(task, {}, exact.proxy_url, _cell(task, 7))
     assert not sc.passed and sc.error is None and sc.tests_passed == 0

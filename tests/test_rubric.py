@@ -16,7 +16,8 @@ from pytest_hybrid_eval.rubric import (
     task_rubric,
 )
 from pytest_hybrid_eval.sandbox.base import Limits
-from pytest_hybrid_eval.scoring import score
+from pytest_hybrid_eval.scoring.base import ScoreContext
+from pytest_hybrid_eval.scoring.registry import score
 from pytest_hybrid_eval.tasks.model import Task, discover_tasks, load_task
 from pytest_hybrid_eval.tasks.validate import validate_task
 from pytest_hybrid_eval.workspace import prepare_workspace
@@ -226,17 +227,17 @@ def test_score_dispatches_to_the_rubric(task_id: str) -> None:
     n_findings = len(task_rubric(task).findings)
     sandbox = NoRunSandbox()
 
-    good = score(task, {"REVIEW.md": _review(task, "reference")}, sandbox, timeout_s=5)  # type: ignore[arg-type]
+    good = score(task, {"REVIEW.md": _review(task, "reference")}, ScoreContext(sandbox, 5))  # type: ignore[arg-type]
     assert good.passed and good.error is None and good.reason is None
     assert (good.tests_passed, good.tests_total) == (n_findings, n_findings)
-    assert "scorer: rubric" in good.notes and good.sandbox_kind == "no-run"
+    assert good.scorer == "rubric" and good.sandbox_kind == "no-run"
 
-    start = score(task, {}, sandbox, timeout_s=5)  # type: ignore[arg-type]
+    start = score(task, {}, ScoreContext(sandbox, 5))  # type: ignore[arg-type]
     assert not start.passed and start.error is None
     assert (start.tests_passed, start.tests_total) == (0, n_findings)
     assert start.reason is not None and "missed key finding" in start.reason
 
-    decoy = score(task, {"REVIEW.md": _review(task, "decoy")}, sandbox, timeout_s=5)  # type: ignore[arg-type]
+    decoy = score(task, {"REVIEW.md": _review(task, "decoy")}, ScoreContext(sandbox, 5))  # type: ignore[arg-type]
     key = [f.name for f in task_rubric(task).findings if f.key]
     assert not decoy.passed and decoy.tests_passed < n_findings
     assert decoy.reason is not None and all(name in decoy.reason for name in key)
@@ -245,7 +246,7 @@ def test_score_dispatches_to_the_rubric(task_id: str) -> None:
 def test_score_ignores_files_that_are_not_the_review(tmp_path: Path) -> None:
     task = _task("d4-sql-injection")
     files: dict[str, str | None] = {"REVIEW.md": "", "inventory/search.py": _review(task, "reference")}
-    r = score(task, files, NoRunSandbox(), timeout_s=5)  # type: ignore[arg-type]
+    r = score(task, files, ScoreContext(NoRunSandbox(), 5))  # type: ignore[arg-type]
     assert not r.passed and r.tests_passed == 0
     assert any("ignored 'inventory/search.py'" in n for n in r.notes)
 
@@ -253,7 +254,7 @@ def test_score_ignores_files_that_are_not_the_review(tmp_path: Path) -> None:
 def test_broken_rubric_is_a_score_error(tmp_path: Path) -> None:
     root = _copy("d4-sql-injection", tmp_path)
     (root / "hidden" / RUBRIC_FILE).write_text("pass_threshold: 2\nfindings: []\n", encoding="utf-8")
-    r = score(load_task(root), {"REVIEW.md": "anything"}, NoRunSandbox(), timeout_s=5)  # type: ignore[arg-type]
+    r = score(load_task(root), {"REVIEW.md": "anything"}, ScoreContext(NoRunSandbox(), 5))  # type: ignore[arg-type]
     assert r.error == "score_error" and not r.passed
     assert r.reason is not None and "pass_threshold" in r.reason and "\n" not in r.reason
 

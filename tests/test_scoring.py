@@ -10,7 +10,9 @@ from pytest_hybrid_eval.sandbox.base import Sandbox
 from pytest_hybrid_eval.sandbox.bwrap import BwrapSandbox
 from pytest_hybrid_eval.sandbox.process import ProcessSandbox
 from pytest_hybrid_eval.sandbox.select import probe_bwrap
-from pytest_hybrid_eval.scoring import junit_key, score
+from pytest_hybrid_eval.scoring.base import ScoreContext
+from pytest_hybrid_eval.scoring.junit import junit_key
+from pytest_hybrid_eval.scoring.registry import score
 from pytest_hybrid_eval.tasks.model import Task, load_task
 from pytest_hybrid_eval.workspace import collect_edits, prepare_workspace
 
@@ -29,24 +31,24 @@ def sandbox(request: pytest.FixtureRequest) -> Sandbox:
 
 
 def test_reference_passes_with_exact_counts(task: Task, sandbox: Sandbox) -> None:
-    r = score(task, task.reference_files(), sandbox, timeout_s=20)
+    r = score(task, task.reference_files(), ScoreContext(sandbox, 20))
     assert (r.passed, r.tests_passed, r.tests_total, r.error, r.reason) == (True, 8, 8, None, None)
     assert r.sandbox_kind == sandbox.kind and r.isolated == sandbox.isolated
 
 
 def test_starting_state_fails_with_exact_counts(task: Task, sandbox: Sandbox) -> None:
-    r = score(task, {}, sandbox, timeout_s=20)
+    r = score(task, {}, ScoreContext(sandbox, 20))
     assert (r.passed, r.tests_passed, r.tests_total, r.error) == (False, 3, 8, None)
     assert r.reason == "5 of 8 tests did not pass"
 
 
 def test_decoy_fails(task: Task, sandbox: Sandbox) -> None:
-    r = score(task, task.decoy_files() or {}, sandbox, timeout_s=20)
+    r = score(task, task.decoy_files() or {}, ScoreContext(sandbox, 20))
     assert (r.passed, r.tests_passed, r.tests_total) == (False, 6, 8)
 
 
 def test_syntax_error_is_a_fail_not_an_error(task: Task, sandbox: Sandbox) -> None:
-    r = score(task, {"calc.py": "def mul(a, b:\n    return a * b\n"}, sandbox, timeout_s=20)
+    r = score(task, {"calc.py": "def mul(a, b:\n    return a * b\n"}, ScoreContext(sandbox, 20))
     assert (r.passed, r.tests_passed, r.tests_total, r.error) == (False, 0, 8, None)
     assert "collection error" in (r.reason or "") and "SyntaxError" in (r.reason or "")
 
@@ -59,19 +61,19 @@ def test_editing_or_deleting_tests_gains_nothing(task: Task, sandbox: Sandbox) -
         "conftest.py": "import pytest\n",
         "../escape.py": "x = 1\n",
     }
-    r = score(task, forged_tests, sandbox, timeout_s=20)
+    r = score(task, forged_tests, ScoreContext(sandbox, 20))
     assert (r.passed, r.tests_passed, r.tests_total) == (False, 3, 8)
     assert any("tests/test_calc.py" in n for n in r.notes)
     assert not (CALC.parent / "escape.py").exists() and not (CALC / "escape.py").exists()
 
 
 def test_candidate_cannot_escape_via_editable_deletion(task: Task, sandbox: Sandbox) -> None:
-    r = score(task, {"calc.py": None}, sandbox, timeout_s=20)  # None keeps the public version
+    r = score(task, {"calc.py": None}, ScoreContext(sandbox, 20))  # None keeps the public version
     assert (r.passed, r.tests_passed, r.tests_total) == (False, 3, 8)
 
 
 def test_infinite_loop_at_import_is_a_timeout_fail(task: Task, sandbox: Sandbox) -> None:
-    r = score(task, {"calc.py": "while True:\n    pass\n"}, sandbox, timeout_s=2)
+    r = score(task, {"calc.py": "while True:\n    pass\n"}, ScoreContext(sandbox, 2))
     assert (r.passed, r.tests_passed, r.tests_total, r.error) == (False, 0, 8, None)
     assert r.limit_hit == "wall" and "timeout" in (r.reason or "")
     assert r.duration_s < 10
@@ -97,15 +99,15 @@ def test_infinite_loop_at_import_is_a_timeout_fail(task: Task, sandbox: Sandbox)
     ],
 )
 def test_cheating_candidates_do_not_pass(task: Task, sandbox: Sandbox, name: str, code: str) -> None:
-    r = score(task, {"calc.py": task.reference_files()["calc.py"] + "\n" + code}, sandbox, timeout_s=20)
-    assert r.passed is False and r.error is None, r
+    r = score(task, {"calc.py": task.reference_files()["calc.py"] + "\n" + code}, ScoreContext(sandbox, 20))
+    assert r.passed is False and r.error in (None, "forged"), r  # a fail, or caught as a forgery: never a pass
     assert r.tests_passed < 8
     if name.startswith("patch"):
         assert "tampering" in (r.reason or "")
 
 
 def test_sandbox_that_cannot_start_is_a_score_error(task: Task) -> None:
-    r = score(task, task.reference_files(), BwrapSandbox(bwrap="/nonexistent/bwrap"), timeout_s=5)
+    r = score(task, task.reference_files(), ScoreContext(BwrapSandbox(bwrap="/nonexistent/bwrap"), 5))
     assert r.passed is False and r.error == "score_error" and r.reason
 
 

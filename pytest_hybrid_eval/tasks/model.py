@@ -1,11 +1,11 @@
 """A task is a directory; this module turns one into a validated, immutable `Task`.
 
-Layout (see ARCHITECTURE.md §5)::
+Layout (the README's "adding a task" section explains each part)::
 
     <task>/task.yaml     id, class, family, difficulty, prompt, editable files, timeouts
     <task>/public/       what the agent starts from (the workspace root)
     <task>/tests/        visible tests, copied into the workspace as ``tests/``
-    <task>/hidden/       tests the agent never sees (scoring only)
+    <task>/hidden/       checks the agent never sees: cases.py (+ verdicts.py), or pytest tests, or rubric.yaml
     <task>/reference/    the solution: final versions of the editable files (never copied to a workspace)
     <task>/decoy/        optional: a plausible wrong version of the editable files (scripted backend)
 """
@@ -42,7 +42,10 @@ class Task(BaseModel):
     editable: list[str] = Field(min_length=1)
     agent_timeout_s: float = 300.0
     test_timeout_s: float = 60.0
-    scorer: Literal["pytest", "rubric"] = "pytest"
+    #: how the task is judged: ``cases`` (values compared outside the candidate's process, needs
+    #: ``hidden/cases.py``), ``pytest`` (a test suite run in-process), ``rubric`` (a written review);
+    #: ``auto`` picks ``cases`` when ``hidden/cases.py`` exists, else ``pytest``
+    scorer: Literal["auto", "cases", "pytest", "rubric"] = "auto"
     root: Path = Field(default=Path("."), exclude=True)
 
     @field_validator("id", "family")

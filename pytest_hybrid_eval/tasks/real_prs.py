@@ -1,7 +1,7 @@
 """The real-prs task class: SWE-bench-style JSONL instances turned into ordinary task directories.
 
 Why an adapter and not a second scorer: every other class is a task directory scored by
-``scoring.score``, with the sealing guarantees that come with it (pristine tests, only editable files
+the ``pytest`` scorer (``scoring.pytest_scorer``), with the sealing guarantees that come with it (pristine tests, only editable files
 overlaid, expected node ids from the reference). An instance is therefore *materialized* into exactly
 that layout, from a local git mirror (never the network):
 
@@ -45,7 +45,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pytest_hybrid_eval.errors import TaskError
 from pytest_hybrid_eval.sandbox.base import Limits, Sandbox
-from pytest_hybrid_eval.scoring import GUARD_DIR, HIDDEN_DIR, TESTS_DIR, build_tree, junit_key, parse_junit
+from pytest_hybrid_eval.scoring.junit import junit_key, parse_junit
+from pytest_hybrid_eval.scoring.pytest_scorer import build_tree
+from pytest_hybrid_eval.scoring.tree import GUARD_DIR, HIDDEN_DIR, TESTS_DIR
 from pytest_hybrid_eval.tasks.model import TASK_FILE, Difficulty, Task, load_task
 
 INSTANCES_FILE = "instances.jsonl"

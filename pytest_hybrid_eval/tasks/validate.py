@@ -13,8 +13,11 @@ import tempfile
 from pathlib import Path
 
 from pytest_hybrid_eval.errors import HybridEvalError
+from pytest_hybrid_eval.rubric import validate_rubric_task
 from pytest_hybrid_eval.sandbox.base import Sandbox
-from pytest_hybrid_eval.scoring import PROTECTED_NAMES, TESTS_DIR, ScoreResult, score
+from pytest_hybrid_eval.scoring.base import ScoreContext, ScoreResult
+from pytest_hybrid_eval.scoring.registry import score, scorer_name
+from pytest_hybrid_eval.scoring.tree import PROTECTED_NAMES, TESTS_DIR
 from pytest_hybrid_eval.tasks.model import Task, discover_tasks
 from pytest_hybrid_eval.workspace import prepare_workspace
 
@@ -53,10 +56,9 @@ def _leaks(task: Task) -> list[str]:
 
 def validate_task(task: Task, sandbox: Sandbox) -> list[str]:
     """Problems with one task (empty list = valid), each a sentence naming what to fix."""
-    if task.scorer == "rubric":  # no tests to run: check the rubric's verdicts and the secrecy of hidden/
-        from pytest_hybrid_eval.rubric import validate_rubric_task  # lazy: rubric imports tasks.model
-
+    if scorer_name(task) == "rubric":  # no tests to run: check the rubric's verdicts and the secrecy of hidden/
         return validate_rubric_task(task) + _leaks(task)
+    ctx = ScoreContext(sandbox=sandbox, timeout_s=task.test_timeout_s)
     problems: list[str] = []
     for rel in task.editable:
         if Path(rel).name in PROTECTED_NAMES or Path(rel).parts[0] == TESTS_DIR:
@@ -68,17 +70,17 @@ def validate_task(task: Task, sandbox: Sandbox) -> list[str]:
         problems += [f"editable {rel!r} is missing from reference/" for rel in missing]
         reference = {rel: (task.reference_dir / rel).read_text(encoding="utf-8")
                      for rel in task.editable if rel not in missing}  # fmt: skip
-        r = score(task, reference, sandbox, task.test_timeout_s)
+        r = score(task, reference, ctx)
         if r.error or not r.passed:
             problems.append(f"reference does not pass every test ({_describe(r)})")
-    start = score(task, {}, sandbox, task.test_timeout_s)
+    start = score(task, {}, ctx)
     if start.error:
         problems.append(f"starting state could not be scored ({_describe(start)})")
     elif start.passed:
         problems.append(f"starting state already passes every test ({_describe(start)}); the task tests nothing")
     decoy = task.decoy_files()
     if decoy is not None:
-        r = score(task, dict(decoy), sandbox, task.test_timeout_s)
+        r = score(task, dict(decoy), ctx)
         if r.error:
             problems.append(f"decoy could not be scored ({_describe(r)})")
         elif r.passed:
