@@ -467,3 +467,14 @@ def test_plain_dialect_fences_survive_backticks() -> None:
     content = "x = '''```'''\n"
     msg = PlainDialect().reply([], [], {"a.py": content}, None)
     assert "````python\n" + content + "````" in msg["content"]
+
+
+def test_answers_are_common_random_numbers_across_strategies() -> None:
+    """Two strategies sending the same call of a task and seed to the same tier get the same answer."""
+    sk = Skill(easy=0.5, medium=0.5, hard=0.5)
+    a = [skill.answers_correctly(sk, "medium", f"t{i}.builtin.always-local.s3", 2, 3, "local") for i in range(200)]
+    b = [skill.answers_correctly(sk, "medium", f"t{i}.builtin.cascade.s3", 2, 3, "local") for i in range(200)]
+    other_tier = [skill.answers_correctly(sk, "medium", f"t{i}.builtin.cascade.s3", 2, 3, "cloud") for i in range(200)]
+    other_seed = [skill.answers_correctly(sk, "medium", f"t{i}.builtin.cascade.s4", 2, 4, "local") for i in range(200)]
+    assert a == b
+    assert a != other_tier and a != other_seed and 60 < sum(a) < 140

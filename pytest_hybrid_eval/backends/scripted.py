@@ -2,7 +2,8 @@
 
 For the cell's task it answers, in the dialect of the cell's agent, either the reference solution or a
 plausible wrong one (the decoy, else the untouched starting files). Whether it is right is a hash draw
-over (cell, call, seed, tier) against ``config.scripted.<tier>.<difficulty>``, so sweeps replay exactly.
+over (task, call, seed, tier) — not the strategy: common random numbers — against
+``config.scripted.<tier>.<difficulty>``, so sweeps replay exactly.
 Token counts are real tiktoken counts of the real text, latency follows a per-tier tokens/s model, and
 faults (500, 429, broken JSON, cut streams, dropped connections, stalls past the read timeout) can be
 injected to exercise every error path for real.
@@ -351,7 +352,7 @@ class _Scripted:
         for _kind, name in items:
             rule = rules.get(name)
             present = bool(body) and rule is not None and rule.matches(body)
-            if skill.draw("judge", cell_id, call_index, seed, tier, name) < self.config.scripted.classifier_error_rate:
+            if skill.draw("judge", skill.situation(cell_id), call_index, seed, tier, name) < self.config.scripted.classifier_error_rate:
                 present = not present
             evidence = ""
             if present and rule is not None:

@@ -1,7 +1,10 @@
 """The scripted model's "skill": every random-looking choice is a hash, so a sweep replays exactly.
 
 All draws are uniform numbers in [0, 1) taken from sha256 of the inputs that define the situation
-(cell id, call index, seed, tier, purpose). Nothing depends on wall time, process or request order
+(task, seed, call index, tier, purpose). Model answers, classifier labels and judge verdicts are keyed by
+the task and seed, never the strategy (common random numbers): two strategies that send the same call to
+the same tier get the same answer, as a real model at temperature 0 would, so paired comparisons see
+only the routing difference. Injected faults stay keyed by cell (they model the infrastructure). Nothing depends on wall time, process or request order
 (except fault retries, which are counted per (cell, call, tier, purpose) so a retried call can succeed).
 """
 
@@ -30,20 +33,29 @@ def draw(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2.0**64
 
 
+def situation(cell_id: str) -> str:
+    """The part of a cell id that a model's answer may depend on: its task (agent and strategy dropped).
+
+    An id that is not a cell id (``task.agent.strategy.sSEED``) is used whole.
+    """
+    parts = cell_id.split(".")
+    return parts[0] if len(parts) == 4 else cell_id
+
+
 def answers_correctly(skill: Skill, difficulty: str, cell_id: str, call_index: int, seed: int, tier: str) -> bool:
-    """True when this call's answer is the reference solution.
+    """True when this call's answer is the reference solution; the same for every strategy of a task.
 
     ``u < p`` with ``u`` in [0, 1) makes skill 1.0 always right and 0.0 always wrong.
     """
     p = float(getattr(skill, difficulty))
-    return draw("answer", cell_id, call_index, seed, tier) < p
+    return draw("answer", situation(cell_id), call_index, seed, tier) < p
 
 
 def classifier_label(difficulty: str | None, error_rate: float, cell_id: str, call_index: int, seed: int,
                      tier: str) -> str:
     """What a small router classifier says about the task: right label, flipped with ``error_rate``."""
     truth = "COMPLEX" if difficulty == "hard" else "SIMPLE"
-    if draw("classifier", cell_id, call_index, seed, tier) < error_rate:
+    if draw("classifier", situation(cell_id), call_index, seed, tier) < error_rate:
         return "SIMPLE" if truth == "COMPLEX" else "COMPLEX"
     return truth
 
