@@ -40,6 +40,7 @@ def attempt(host, port):
         return {"error": exc.errno, "s": time.monotonic() - t0}
 proxy, other = int(sys.argv[1]), int(sys.argv[2])
 print(json.dumps({"proxy": attempt("127.0.0.1", proxy), "proxy2": attempt("localhost", proxy),
+                  "proxy6": attempt("::1", proxy),
                   "other": attempt("127.0.0.1", other), "public": attempt("1.1.1.1", 80)}))
 """
 
@@ -93,7 +94,7 @@ def _probe(ctx: AgentContext, proxy_port: int, other_port: int) -> tuple[dict, d
 def test_agent_sandbox_reaches_the_proxy_and_nothing_else(tmp_path: Path, servers: tuple[int, int]) -> None:
     proxy_port, other_port = servers
     seen, extra = _probe(_ctx(tmp_path, BwrapSandbox(), proxy_port), proxy_port, other_port)
-    assert seen["proxy"]["ok"] == "PROXY" and seen["proxy2"]["ok"] == "PROXY"
+    assert seen["proxy"]["ok"] == seen["proxy2"]["ok"] == seen["proxy6"]["ok"] == "PROXY"
     assert "ok" not in seen["other"] and "ok" not in seen["public"]
     assert seen["public"]["s"] < 1.0  # no route: refused at once, nothing left the namespace
     assert extra["network"] == "proxy-only"

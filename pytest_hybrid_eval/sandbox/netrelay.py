@@ -49,15 +49,18 @@ async def _serve(sock_path: str, client_r: asyncio.StreamReader, client_w: async
 
 
 async def _main(sock_path: str, port: int, argv: list[str]) -> int:
-    server: asyncio.Server | None = None
-    try:
-        server = await asyncio.start_server(lambda r, w: _serve(sock_path, r, w), "127.0.0.1", port)
-    except OSError as exc:
-        # e.g. a port below 1024 (no capability to bind it): fail closed — the command runs with no network
-        sys.stderr.write(f"netrelay: cannot listen on 127.0.0.1:{port} ({exc.strerror}); no network\n")
+    servers: list[asyncio.Server] = []
+    # ::1 too, for a client that resolves "localhost" to IPv6 first; only 127.0.0.1 is required
+    for host in ("127.0.0.1", "::1"):
+        try:
+            servers.append(await asyncio.start_server(lambda r, w: _serve(sock_path, r, w), host, port))
+        except OSError as exc:
+            if host == "127.0.0.1":  # e.g. a port below 1024 (no capability to bind it): fail closed
+                sys.stderr.write(f"netrelay: cannot listen on {host}:{port} ({exc.strerror}); no network\n")
+                break
     proc = await asyncio.create_subprocess_exec(*argv)
     code = await proc.wait()
-    if server is not None:
+    for server in servers:
         server.close()
     return code
 
