@@ -10,7 +10,7 @@ reports ``limit_hit="disk"``. A writer can overshoot by what it writes in one in
 by the write speed and by RLIMIT_FSIZE; the quota is a containment line, not an exact budget.
 
 A tree walk stops counting as soon as the quota is crossed, so a flood of tiny files costs at most
-``max_entries`` stat calls per check.
+``max_entries`` stat calls per check, and a tree that takes long to walk is checked less often.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ class DiskQuota:
         now = time.monotonic()
         if not force and now < self._next:
             return False
-        self._next = now + self.interval_s
         used, entries = tree_usage(self.root, self.stop_bytes, self.stop_entries)
+        # a big tree (an agent's caches) is walked less often: the watcher stays under ~10% of one core
+        self._next = now + max(self.interval_s, 10 * (time.monotonic() - now))
         self.peak_added = max(self.peak_added, used - (self.stop_bytes - self.quota))
         return used > self.stop_bytes or entries > self.stop_entries
