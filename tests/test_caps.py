@@ -139,3 +139,16 @@ def test_agent_runs_under_the_configured_caps(tmp_path: Path, kind: str) -> None
         seen = run_cli([PY, "-c", probe], ctx, scrubbed_env(ctx), timeout_s=10)
         if kind == "process":  # bwrap's private cgroup namespace and /sys hide the host path
             assert seen.stdout_tail.split()[-1] == "77", seen
+
+
+def test_quota_counts_growth_and_an_inode_flood(tmp_path: Path) -> None:
+    from pytest_hybrid_eval.sandbox.quota import DiskQuota
+
+    (tmp_path / "existing").write_bytes(b"x" * 3 * MB)  # already there: not charged
+    quota = DiskQuota(tmp_path, quota_mb=2, max_entries=50)
+    assert not quota.over(force=True)
+    (tmp_path / "new").write_bytes(b"x" * MB)
+    assert not quota.over(force=True)
+    for i in range(60):
+        (tmp_path / f"empty{i}").touch()
+    assert quota.over(force=True)  # 61 new entries > 50, though they add almost no bytes
