@@ -1,0 +1,112 @@
+"""Decisions a statistician signs: non-inferiority at tiny n, equal and clearly different skills, merging."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_hybrid_eval.analysis import analyze
+from pytest_hybrid_eval.analysis.merge import load_sweeps
+from pytest_hybrid_eval.analysis.synthetic import StrategySpec, synthetic_rows
+from pytest_hybrid_eval.errors import ResultsError
+from pytest_hybrid_eval.results import Row
+
+SEED_RUN_07 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "seed-run-07"
+
+
+def _write(tmp: Path, rows: list[Row], name: str) -> Path:
+    d = tmp / name
+    d.mkdir(parents=True)
+    (d / "raw.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in rows), encoding="utf-8")
+    return d
+
+
+def _decisions(out: Path) -> list[dict]:
+    return json.loads((out / "decisions.json").read_text())
+
+
+def _fixed(rates: dict[str, list[bool]], seeds: tuple[int, ...] = (1,)) -> list[Row]:
+    """Rows with given outcomes per task (one list per strategy); cloud share 1 for 'cloud', 0 otherwise."""
+    n = len(next(iter(rates.values())))
+    spec = {s: StrategySpec(0.0, 1.0 if s == "cloud" else 0.0) for s in rates}
+    rows = synthetic_rows(spec, n_tasks=n, seeds=seeds)
+    return [
+        r.model_copy(update={"passed": rates[r.strategy][int(r.task_id[1:])], "task_class": "A"}) for r in rows
+    ]
+
+
+def test_tiny_n_does_not_recommend_a_route_sixty_points_worse(tmp_path: Path) -> None:
+    rows = _fixed({"local": [True, False, False, False, False], "cloud": [True] * 5})  # 0.2 vs 1.0
+    out = analyze(_write(tmp_path, rows, "tiny"), n_resamples=300, by=[])
+    (d,) = _decisions(out)
+    assert d["best"] == "cloud" and d["recommended"] == "cloud"
+    assert d["reason"].startswith("Not enough evidence to pick a cheaper strategy")
+    assert "rule out drops larger than" in d["reason"]
+
+
+def test_equal_skill_with_many_tasks_recommends_the_cheaper(tmp_path: Path) -> None:
+    same = [i % 3 != 0 for i in range(200)]
+    better = [True] + same[1:]  # cloud passes one more task: best by a hair, the drop is small and well measured
+    rows = _fixed({"local": same, "cloud": better})
+    out = analyze(_write(tmp_path, rows, "equal"), n_resamples=300, by=[], margin=0.05)
+    (d,) = _decisions(out)
+    assert d["recommended"] == "local", d["reason"]
+    assert "shown non-inferior" in d["reason"]
+
+
+def test_equal_skill_with_few_tasks_is_not_enough_evidence(tmp_path: Path) -> None:
+    same = [i % 3 != 0 for i in range(24)]
+    better = [True] + same[1:]
+    out = analyze(_write(tmp_path, _fixed({"local": same, "cloud": better}), "few"), n_resamples=300, by=[])
+    (d,) = _decisions(out)
+    assert d["recommended"] == d["best"] == "cloud"
+    assert "Not enough evidence" in d["reason"] and "more tasks (" in d["reason"]
+
+
+def test_clear_difference_recommends_the_better(tmp_path: Path) -> None:
+    rows = synthetic_rows(
+        {"always-local": StrategySpec(-1.5, 0.0), "always-cloud": StrategySpec(2.0, 1.0)}, n_tasks=30, seeds=(1, 2)
+    )
+    out = analyze(_write(tmp_path, rows, "clear"), n_resamples=300, by=[])
+    (d,) = _decisions(out)
+    assert d["recommended"] == "always-cloud"
+    (c,) = json.loads((out / "comparisons.json").read_text())
+    assert c["significant"] and c["excl_infra"] is not None
+
+
+def test_merging_two_sweeps_of_one_name_with_different_skills(tmp_path: Path) -> None:
+    spec = {"always-local": StrategySpec(-2.0, 0.0), "always-cloud": StrategySpec(2.0, 1.0)}
+    weak = synthetic_rows(spec, n_tasks=20, seeds=(1,), sweep="smoke")
+    strong = synthetic_rows(
+        {"always-local": StrategySpec(2.0, 0.0), "always-cloud": StrategySpec(2.0, 1.0)}, n_tasks=20, seeds=(1,),
+        sweep="smoke", rng_seed=1,
+    )
+    strong = [r.model_copy(update={"provenance": r.provenance.model_copy(update={"config_sha": "other"})})
+              for r in strong]
+    _write(tmp_path / "runs", weak, "a")
+    _write(tmp_path / "runs", strong, "b")
+    frame = load_sweeps(tmp_path / "runs")
+    assert frame["sweep"].nunique() == 2  # same config name, two sweep ids
+    with pytest.raises(ResultsError, match="mix 2 config hashes.*--allow-mixed"):
+        analyze(tmp_path / "runs", n_resamples=200, by=[])
+    out = analyze(tmp_path / "runs", n_resamples=200, by=[], allow_mixed=True, out=tmp_path / "mixed")
+    groups = {d["model_group"]: d for d in _decisions(out) if d["agent"] == "builtin"}
+    assert len(groups) == 2  # split: the weak local tier is never pooled with the strong one
+    assert any(d["recommended"] == "always-cloud" for d in groups.values())
+
+
+def test_duplicate_rows_for_one_pair_are_refused(tmp_path: Path) -> None:
+    rows = synthetic_rows({"x": StrategySpec(0.0, 0.0), "y": StrategySpec(0.0, 1.0)}, n_tasks=4, seeds=(1,))
+    dup = rows + [rows[0].model_copy(update={"cell_id": rows[0].cell_id + "x"})]
+    with pytest.raises(ResultsError, match="share a .sweep, agent, task, seed, strategy. key"):
+        analyze(_write(tmp_path, dup, "dup"), n_resamples=100, by=[])
+
+
+@pytest.mark.skipif(not (SEED_RUN_07 / "raw.jsonl").is_file(), reason="the predecessor's dataset is not here")
+def test_run_07_recommends_nothing_far_below_its_best(tmp_path: Path) -> None:
+    out = analyze(SEED_RUN_07, out=tmp_path / "r07", n_resamples=500)
+    for d in _decisions(out):
+        rates = {r["strategy"]: r["pass_rate"] for r in d["rows"]}
+        assert rates[d["recommended"]] >= rates[d["best"]] - 0.10, d["reason"]
