@@ -102,7 +102,10 @@ class _Literal:
             return -value if isinstance(node.op, ast.USub) else value
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             left, right = ev(node.left), ev(node.right)
-            if isinstance(left, str) and isinstance(right, (str, int)) and type(node.op) in (ast.Add, ast.Mult):
+            if isinstance(left, (str, list, tuple)) and type(node.op) in (ast.Add, ast.Mult) and (
+                    type(right) is type(left) or (type(right) is int and isinstance(node.op, ast.Mult))):
+                if isinstance(right, int) and right > 100_000:
+                    raise self.fail(node, "repetition too large")
                 return _BINOPS[type(node.op)](left, right)
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right)):
                 raise self.fail(node, "arithmetic applies to numbers only")
