@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import inspect
 import json
 import shutil
 import sys
@@ -81,7 +82,36 @@ def _read_observations(path: Path) -> tuple[dict[str, dict], str | None, bool]:
     return records, import_error, done
 
 
-def judge_case(spec: CaseSpec, record: dict | None, verdicts: ModuleType | None) -> str | None:
+def _sources(tree: Path) -> dict[str, str]:
+    """The tree's text files as the candidate left them (public + editable), for static checks on the host."""
+    out: dict[str, str] = {}
+    budget = MAX_OUT_BYTES
+    for p in sorted(tree.rglob("*")):
+        rel = p.relative_to(tree)
+        if rel.parts[0] == CASES_DIR or not p.is_file() or p.is_symlink() or p.suffix in (".pyc", ".so"):
+            continue
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        budget -= len(text)
+        if budget < 0:
+            break
+        out[rel.as_posix()] = text
+    return out
+
+
+def _wants_files(fn: object) -> bool:
+    try:
+        params = [p for p in inspect.signature(fn).parameters.values()  # type: ignore[arg-type]
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]  # fmt: skip
+    except (TypeError, ValueError):
+        return False
+    return len(params) >= 2
+
+
+def judge_case(spec: CaseSpec, record: dict | None, verdicts: ModuleType | None,
+               files: dict[str, str] | None = None) -> str | None:  # fmt: skip
     """None when the case passed; else why it failed (one line)."""
     if record is None:
         return "no observation (the run stopped before this case)"
@@ -94,7 +124,8 @@ def judge_case(spec: CaseSpec, record: dict | None, verdicts: ModuleType | None)
     fn = getattr(verdicts, spec.check, None) if verdicts is not None else None
     if not callable(fn):
         raise TaskError(f"check {spec.check!r} of case {spec.name!r} is not a function of hidden/{VERDICTS_FILE}")
-    outcome = fn(decode(record["obs"]))
+    observed = decode(record["obs"])
+    outcome = fn(observed, files or {}) if _wants_files(fn) else fn(observed)
     if outcome is True or outcome is None:
         return None
     return str(outcome) if isinstance(outcome, str) else f"check {spec.check} failed"
@@ -158,6 +189,7 @@ class CasesScorer:
             if (infra := _infra_problem(res)) is not None:
                 return result(False, 0, total, infra, error=True, hit=res.limit_hit, notes=notes)
             records, import_error, done = _read_observations(out)
+            sources = _sources(tree) if verdicts is not None else {}
         finally:
             shutil.rmtree(root, ignore_errors=True)
         if import_error is not None:
@@ -165,7 +197,7 @@ class CasesScorer:
             return result(False, 0, total, f"the candidate's code could not be imported: {last}",
                           hit=res.limit_hit, notes=notes)  # fmt: skip
         try:
-            failures = [(c.name, why) for c in spec.cases if (why := judge_case(c, records.get(c.name), verdicts))]
+            failures = [(c.name, why) for c in spec.cases if (why := judge_case(c, records.get(c.name), verdicts, sources))]
         except TaskError as exc:
             return result(False, 0, total, str(exc), error=True, notes=notes)
         except Exception as exc:  # noqa: BLE001 - a check function that crashes is the task's bug

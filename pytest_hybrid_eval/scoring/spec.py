@@ -17,7 +17,8 @@ candidate's process. The literal language is small on purpose:
 ``check="name"`` instead of ``expect=`` hands the observation to ``name(observed)`` in
 ``hidden/verdicts.py``, a host-side module (it never enters the sandbox) for properties a literal cannot
 state (uniqueness, a format, a relation between two runs). It returns True/None to pass, or False or a
-reason to fail.
+reason to fail. A check that takes a second parameter also gets ``files``: the candidate's tree as text
+(path -> content), for structural checks made by reading source, never by running it.
 """
 
 from __future__ import annotations
