@@ -83,8 +83,9 @@ def _run(cell: Cell, task: Task, rt: CellRuntime, tmp: Path, started: datetime, 
     edits = collect_edits(task, workspace)
     _keep_evidence(rt, cell, edits, result)
     ts = time.perf_counter()
-    sctx = ScoreContext(sandbox=rt.sandbox, timeout_s=cfg.timeouts.test_s or task.test_timeout_s,
-                       proxy_url=rt.proxy_url, cell_id=cell.id)
+    test_s = cfg.timeouts.test_s or task.test_timeout_s
+    sctx = ScoreContext(sandbox=rt.sandbox, timeout_s=test_s, limits=limits_from_config(cfg.sandbox, wall_s=test_s),
+                        proxy_url=rt.proxy_url, cell_id=cell.id)
     sc = score(task, edits, sctx, cfg.scoring.review_scorer)
     score_ms = (time.perf_counter() - ts) * 1000
     usage = fetch_usage(rt.proxy_url, cell.id)

@@ -239,7 +239,7 @@ def _rows_and_tasks(out_dir: Path, roots: list[str] | None) -> tuple[SweepConfig
 def rescore_sweep(out_dir: Path | str, new_file: Path | str | None = None, roots: list[str] | None = None,
                   sandbox: Sandbox | None = None) -> Outcome:
     """Score every cell of the sweep again from its evidence with the current task files; see module doc."""
-    from pytest_hybrid_eval.sandbox.select import make_sandbox
+    from pytest_hybrid_eval.sandbox.select import limits_from_config, make_sandbox
 
     out_dir = Path(out_dir)
     config, rows, paths, tasks = _rows_and_tasks(out_dir, roots)
@@ -260,7 +260,8 @@ def rescore_sweep(out_dir: Path | str, new_file: Path | str | None = None, roots
         if files is None:
             outcome.missing_evidence.append(old.cell_id)
             continue
-        ctx = ScoreContext(sandbox=sandbox, timeout_s=config.timeouts.test_s or task.test_timeout_s)
+        test_s = config.timeouts.test_s or task.test_timeout_s
+        ctx = ScoreContext(sandbox=sandbox, timeout_s=test_s, limits=limits_from_config(config.sandbox, wall_s=test_s))
         sc = score(task, files, ctx)  # rubric for reviews: the judge re-runs only through rejudge
         row = rescored_row(old, sc, sc.scorer, RESCORE_NOTE, sandbox)
         writer.append(row)
