@@ -39,6 +39,12 @@ class CellRuntime:
     provenance: Provenance
     evidence_dir: Path | None = None
 
+    @property
+    def sweep_id(self) -> str:
+        """``<out dir name>@<config sha, 12 hex>``: two sweeps that share a config name never share an id."""
+        folder = self.evidence_dir.parent.name if self.evidence_dir is not None else self.config.name
+        return f"{folder}@{self.config.sha256()[:12]}"
+
     def base_url(self, cell: Cell) -> str:
         return f"{self.proxy_url}/cells/{cell.id}/{cell.strategy}/v1"
 
@@ -133,7 +139,7 @@ def _row(cell: Cell, task: Task, rt: CellRuntime, started: datetime, t0: float, 
     usage = usage or _usage_or_empty(rt, cell)
     prov = rt.provenance.model_copy(update={"agent_version": agent[1] if agent else ""})
     return Row(
-        sweep=rt.config.name, cell_id=cell.id, task_id=task.id, task_class=task.task_class, family=task.family,
+        sweep=rt.sweep_id, cell_id=cell.id, task_id=task.id, task_class=task.task_class, family=task.family,
         difficulty=task.difficulty, agent=cell.agent, strategy=cell.strategy, seed=cell.seed, passed=passed,
         tests_passed=tests[0], tests_total=tests[1], error=error, reason=reason,
         scorer=scorer or scorer_name(task, rt.config.scoring.review_scorer),
