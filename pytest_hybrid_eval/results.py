@@ -29,6 +29,7 @@ ErrorClass = Literal[
     "backend_error",
     "score_error",
     "budget_exhausted",
+    "forged",  # the candidate tampered with its verdict (scoring.pytest_scorer): a failure, never infrastructure
 ]
 
 
