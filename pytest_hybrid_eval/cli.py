@@ -150,6 +150,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"  {services.proxy_url}/{args.strategy}/v1   (suffix a model name with !local or !cloud to force a tier)")
     if args.decision_log:
         print(f"decisions are appended to {args.decision_log}")
+    print("answers loopback clients only: JSON bodies, a loopback Host, no foreign Origin (web pages are refused)")
     print("Ctrl-C stops it.", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
