@@ -7,7 +7,10 @@ import asyncio
 import json
 import logging
 import secrets
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -316,3 +319,34 @@ def test_a_busy_connection_outlives_the_header_deadline(make_proxy: Callable[...
         assert r.status_code == 200
         r = client.post(url, json=chat("hi"))  # and the kept-alive connection serves the next call
         assert r.status_code == 200
+
+
+def test_serve_no_secret_refuses_a_cross_site_post(tmp_path: Path) -> None:
+    """``hybrid-eval serve --no-secret`` end to end: the browser-made request that once cost a cloud call."""
+    log = tmp_path / "decisions.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "pytest_hybrid_eval.cli", "serve", "--port", "0", "--no-secret",
+                             "--strategy", "always-cloud", "--decision-log", str(log)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = None
+        deadline = time.monotonic() + 30
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if "/always-cloud/v1" in line:
+                url = line.split()[0]
+        assert url, "serve printed no URL"
+        body = json.dumps(chat("hi")).encode()
+        with httpx.Client(trust_env=False, timeout=30) as client:
+            r = client.post(f"{url}/chat/completions", content=body,
+                            headers={"Content-Type": "text/plain", "Origin": "https://attacker.example"})
+            assert r.status_code in (403, 415)
+            r = client.post(f"{url}/chat/completions", content=body, headers={"Content-Type": "text/plain"})
+            assert r.status_code == 415
+            assert not log.exists() or log.read_text() == ""  # nothing was routed, nothing was spent
+            r = client.post(f"{url}/chat/completions", content=body, headers={"Content-Type": "application/json"})
+            assert r.status_code == 200 and r.headers["X-Hybrid-Route"] == "cloud"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert len(log.read_text().splitlines()) == 1
