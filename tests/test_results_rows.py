@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import get_args
 
-from pytest_hybrid_eval.results import Provenance, Row, RowWriter, finished_cells, read_rows
+from pytest_hybrid_eval.results import (
+    INFRA_ERRORS,
+    ErrorClass,
+    Provenance,
+    Row,
+    RowWriter,
+    finished_cells,
+    read_rows,
+)
 
 
 def make_row(cell_id: str, error: str = "none", passed: bool = True) -> Row:
@@ -29,13 +38,25 @@ def test_append_and_read_back(tmp_path: Path) -> None:
     assert report.duplicates == 1 and report.rows[0].error == "agent_error"  # the last row of a cell wins
 
 
-def test_resume_index_skips_errors_unless_kept(tmp_path: Path) -> None:
+def test_resume_retries_infrastructure_errors_only_by_default(tmp_path: Path) -> None:
     w = RowWriter(tmp_path / "raw.jsonl")
     w.append(make_row("a.builtin.always-cloud.s1"))
-    w.append(make_row("b.builtin.always-cloud.s1", error="infra_error", passed=False))
-    assert set(finished_cells(tmp_path)) == {"a.builtin.always-cloud.s1"}
-    assert set(finished_cells(tmp_path, keep_errors=True)) == {"a.builtin.always-cloud.s1", "b.builtin.always-cloud.s1"}
+    outcome_errors = ("agent_error", "agent_timeout")
+    for i, err in enumerate([*sorted(INFRA_ERRORS), *outcome_errors]):
+        w.append(make_row(f"e{i}-{err}.builtin.always-cloud.s1", error=err, passed=False))
+    kept = set(finished_cells(tmp_path))
+    assert {c.split(".")[0].split("-", 1)[1] for c in kept if c.startswith("e")} == set(outcome_errors)
+    assert "a.builtin.always-cloud.s1" in kept
+    assert set(finished_cells(tmp_path, retry_errors="all")) == {"a.builtin.always-cloud.s1"}
+    assert len(finished_cells(tmp_path, retry_errors="none")) == 1 + len(INFRA_ERRORS) + 2
     assert finished_cells(tmp_path / "nowhere") == {}
+
+
+def test_infra_errors_are_error_classes_of_the_schema() -> None:
+    classes = set(get_args(ErrorClass))
+    assert classes > INFRA_ERRORS
+    assert {"budget_exhausted", "not_installed", "infra_error", "backend_error", "score_error"} == INFRA_ERRORS
+    assert not {"none", "agent_error", "agent_timeout"} & INFRA_ERRORS
 
 
 def test_timestamps_are_aware_datetimes(tmp_path: Path) -> None:
