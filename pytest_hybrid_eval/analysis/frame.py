@@ -17,12 +17,13 @@ import pandas as pd
 from pytest_hybrid_eval.analysis.seed_format import is_seed_record, seed_records_to_dicts
 from pytest_hybrid_eval.errors import ResultsError
 from pytest_hybrid_eval.pricing import PricingTable, cost_from_counts
-from pytest_hybrid_eval.results import SCHEMA_VERSION, Row, read_rows
+from pytest_hybrid_eval.results import INFRA_ERRORS, Row, jsonl_lines, line_error, read_rows
+
+# INFRA_ERRORS (errors that say nothing about the agent/strategy; the "excluding infra errors" column leaves
+# them out) is defined once, in results, where resume uses it too.
 
 TIERS = ("local", "cloud", "aux")
 TOKEN_KINDS = ("prompt", "completion", "cached", "reasoning")
-# Errors that say nothing about the agent/strategy: the "excluding infra errors" column leaves them out.
-INFRA_ERRORS = frozenset({"infra_error", "backend_error", "score_error"})
 
 COLUMNS: list[str] = [
     "sweep",
@@ -122,28 +123,10 @@ def flatten_row(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_our_rows(path: Path) -> list[dict[str, Any]]:
-    """Our raw.jsonl with ``results.read_rows`` semantics (torn last line tolerated, last row per cell
-    wins); on a bad line, ``read_rows`` itself is asked for its one-line error naming line and field."""
-    lines = path.read_text(encoding="utf-8").split("\n")
-    latest: dict[str, dict[str, Any]] = {}
-    for i, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            if obj.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
-                raise ResultsError(
-                    f"{path}:{i}: schema_version {obj.get('schema_version')} is not {SCHEMA_VERSION}; "
-                    "analyse it with the plugin version that wrote it"
-                )
-            d = flatten_row(obj)
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-            if i == len(lines):
-                continue  # torn last line (no trailing newline): a crash mid-write, tolerated
-            read_rows(path)  # raises the contract's precise message
-            raise ResultsError(f"{path}:{i}: malformed row; fix or remove that line") from None
-        latest[d["cell_id"]] = d
-    return list(latest.values())
+    """Our raw.jsonl through ``results.read_rows``, the one reader: every line is validated against the
+    Row schema (a row it forbids is refused with the same line-numbered error as status and resume), a
+    torn last line is tolerated and the last row per cell wins."""
+    return [row_to_dict(r) for r in read_rows(path).rows]
 
 
 def _sweep_files(path: Path) -> list[Path]:
@@ -161,29 +144,32 @@ def _sweep_files(path: Path) -> list[Path]:
 
 
 def _first_record(path: Path) -> dict[str, Any] | None:
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError:
-                    return None
-                return obj if isinstance(obj, dict) else None
-    return None
+    """The first line as a JSON object, or None when it is not one (then our reader names the problem)."""
+    try:
+        with path.open("rb") as fh:
+            first = next((raw for raw in fh if raw.strip()), None)
+    except OSError:
+        return None  # the reader that follows says why the file cannot be read
+    if first is None:
+        return None
+    try:
+        obj = json.loads(first.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return obj if isinstance(obj, dict) else None
 
 
 def _load_seed_file(path: Path) -> list[dict[str, Any]]:
+    """The predecessor's rows: same line splitting, torn-tail tolerance and error wording as ours."""
     records: list[dict[str, Any]] = []
-    lines = path.read_text(encoding="utf-8").split("\n")
-    for i, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    lines, open_tail = jsonl_lines(path)
+    for n, (lineno, line) in enumerate(lines, start=1):
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            if all(not rest.strip() for rest in lines[i:]):
+            records.append(json.loads(line.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            if open_tail and n == len(lines):
                 continue  # a torn last line, as results.read_rows tolerates
-            raise ResultsError(f"{path}:{i}: not valid JSON; fix or remove that line") from None
+            raise line_error(path, lineno, "not valid JSON") from None
     return seed_records_to_dicts(records, sweep=path.parent.name)
 
 
