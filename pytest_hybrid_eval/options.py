@@ -16,6 +16,8 @@ class Opt:
     kind: str = "str"  # str | csv | ints
 
 
+RETRY_CHOICES = ("infra", "all", "none")
+
 OPTIONS = [
     Opt("config", "sweep config YAML (default: ini hybrid_config, else built-in defaults)", None),
     Opt("agents", "comma-separated agents, e.g. builtin,aider", "agents", "csv"),
@@ -46,9 +48,29 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--hybrid-no-report", dest="hybrid_no_report", action="store_true", default=False,
                     help="do not run the analysis/report at the end of the sweep")
     group.addoption("--hybrid-keep-errors", dest="hybrid_keep_errors", action="store_true", default=False,
-                    help="on resume, keep cells whose recorded row is an error instead of retrying them")
+                    help="on resume, keep every cell whose recorded row is an error (= --hybrid-retry-errors=none)")
+    group.addoption("--hybrid-retry-errors", dest="hybrid_retry_errors", default=None, choices=RETRY_CHOICES,
+                    help="which recorded error rows a resume runs again: infra (default: infrastructure errors "
+                         "only; agent errors and timeouts are outcomes), all, none [ini: hybrid_retry_errors]")
+    parser.addini("hybrid_retry_errors", "which recorded error rows a resume runs again: infra | all | none",
+                  default=None)
     group.addoption("--hybrid-rerun", dest="hybrid_rerun", action="store_true", default=False,
                     help="run every selected cell again even if the out dir holds a finished row for it")
+
+
+def retry_errors(config: pytest.Config) -> str:
+    """The resume policy for recorded error rows; ``--hybrid-keep-errors`` is ``none`` under another name."""
+    flag = config.getoption("hybrid_retry_errors")
+    ini = config.getini("hybrid_retry_errors")
+    if not flag and ini and ini not in RETRY_CHOICES:
+        raise pytest.UsageError(f"hybrid_retry_errors = {ini!r}: expected one of {', '.join(RETRY_CHOICES)}")
+    policy = flag or ini or "infra"
+    if config.getoption("hybrid_keep_errors"):
+        if flag and flag != "none":
+            raise pytest.UsageError(f"--hybrid-keep-errors keeps every error row but --hybrid-retry-errors={flag} "
+                                    "retries some; pass one of them")
+        policy = "none"
+    return policy
 
 
 def _convert(opt: Opt, raw: str) -> Any:
