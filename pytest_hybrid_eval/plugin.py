@@ -14,7 +14,7 @@ import pytest
 from pytest_hybrid_eval import hookspecs
 from pytest_hybrid_eval.cells import Cell, expand
 from pytest_hybrid_eval.errors import HybridEvalError
-from pytest_hybrid_eval.options import add_options, read_options
+from pytest_hybrid_eval.options import add_options, read_options, retry_errors
 from pytest_hybrid_eval.results import Row
 from pytest_hybrid_eval.tasks.model import TASK_FILE, Task
 
@@ -90,7 +90,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{_marker(name)}: hybrid-eval cell marker")
     config.stash[_STASH] = sess
     rerun = config.getoption("hybrid_rerun") or config.getoption("lf", False)
-    sess.load_recorded(enabled=not rerun, keep_errors=config.getoption("hybrid_keep_errors"))
+    try:
+        if not _is_worker(config):
+            # one run per out dir, taken before any row is read or written; carries the sweep's spend
+            sess.claim_out_dir(check_budget=not config.getoption("collectonly"))
+        sess.load_recorded(enabled=not rerun, retry_errors=retry_errors(config))
+    except HybridEvalError as exc:
+        raise pytest.UsageError(str(exc)) from None
     if _is_worker(config):
         sess.proxy_url = config.workerinput["hybrid_proxy_url"]
         return
@@ -120,6 +126,7 @@ class _Controller:
 
     def __init__(self, sess) -> None:
         self.sess = sess
+        self.write_error: str | None = None
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node) -> None:
@@ -135,21 +142,38 @@ class _Controller:
         if any(k == _RECORDED_KEY for k, _ in report.user_properties):
             self.sess.recorded_seen.append(row)
             return
-        self.sess.write_row(row)
+        try:
+            self.sess.write_row(row)
+        except HybridEvalError as exc:  # the out dir filled up or turned read-only mid-sweep
+            self._stop_writing(str(exc))
+            return
         self.sess_config.hook.pytest_hybrid_row_written(row=row, path=self.sess.writer.path)
         budget = self.sess.budget_state()
         if budget and budget["exhausted"] and not self.session.shouldstop:
             self.session.shouldstop = (f"cloud budget exhausted: ${budget['spent_usd']:.4f} spent of "
                                        f"${budget['cap_usd']:.4f} (budget.max_cloud_usd)")
 
+    def _stop_writing(self, message: str) -> None:
+        """A row that cannot be written stops the sweep with one line (no half row stays in the file)."""
+        self.write_error = message
+        if not self.session.shouldstop:
+            self.session.shouldstop = message
+
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.sess_config = session.config
         self.session = session
 
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.write_error:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
         from pytest_hybrid_eval.summary import write_summary
 
-        write_summary(terminalreporter, self.sess, report=not config.getoption("hybrid_no_report"))
+        if self.write_error:
+            terminalreporter.write_line(f"rows not written: {self.write_error}", red=True)
+        report = not config.getoption("hybrid_no_report") and not self.write_error
+        write_summary(terminalreporter, self.sess, report=report)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

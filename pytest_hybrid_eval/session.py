@@ -20,8 +20,17 @@ from pytest_hybrid_eval.datafiles import data_dir, sha256_file
 from pytest_hybrid_eval.env import git_sha, hardware_ref, manifest
 from pytest_hybrid_eval.errors import ConfigError, HybridEvalError
 from pytest_hybrid_eval.execute import CellRuntime
+from pytest_hybrid_eval.outdir_lock import OutDirLock
 from pytest_hybrid_eval.pricing import load_table
-from pytest_hybrid_eval.results import Provenance, Row, RowWriter, finished_cells
+from pytest_hybrid_eval.results import (
+    Provenance,
+    RetryErrors,
+    Row,
+    RowWriter,
+    finished_cells,
+    read_rows,
+    unwritable,
+)
 from pytest_hybrid_eval.routing.strategies import strategy_names
 from pytest_hybrid_eval.sandbox.base import Sandbox
 from pytest_hybrid_eval.tasks.model import Task, discover_tasks
@@ -43,6 +52,8 @@ class SweepSession:
         self.services = None
         self.proxy_url: str | None = None
         self.writer: RowWriter | None = None
+        self.lock = OutDirLock(self.out_dir)
+        self.spent_before_usd = 0.0
         self.sweep_started = datetime.now(UTC)
         self._check_names()
         self.pricing = load_table(config.pricing.table)
@@ -58,16 +69,38 @@ class SweepSession:
             if s not in valid_strategies:
                 raise ConfigError(f"unknown strategy {s!r}; valid strategies: {', '.join(valid_strategies)}")
 
-    def load_recorded(self, enabled: bool, keep_errors: bool) -> None:
-        """Resume index: cells of this sweep that already have a finished row are not run again.
+    def load_recorded(self, enabled: bool, retry_errors: RetryErrors = "infra") -> None:
+        """Resume index: cells of this sweep whose recorded row a resume keeps are not run again.
 
         Only rows of the same config sha count (a different sha is refused at start, see _write_sweep_json).
+        A bad line in raw.jsonl is the reader's one-line ResultsError, as in ``status`` and ``analyze``.
         """
         if not enabled:
             return
         sha = self.config.sha256()
-        self.recorded = {cid: r for cid, r in finished_cells(self.out_dir, keep_errors).items()
+        self.recorded = {cid: r for cid, r in finished_cells(self.out_dir, retry_errors).items()
                          if r.provenance.config_sha == sha}
+
+    def claim_out_dir(self, check_budget: bool = True) -> None:
+        """Controller only, before reading or writing rows: take the out dir's lock, carry its spend.
+
+        The cloud cap is per sweep, so the spend every row in the out dir already recorded (error rows and
+        superseded retries too: that money is gone) counts against it; a sweep already at its cap is
+        refused here rather than writing a budget_exhausted row and stopping.
+        """
+        from pytest_hybrid_eval.routing.budget import recorded_spend
+
+        self.lock.acquire()
+        raw = self.out_dir / "raw.jsonl"
+        rows = read_rows(raw, dedupe=False).rows if raw.exists() else []
+        self.spent_before_usd = recorded_spend(rows, self.pricing, self.config.pricing.primary)
+        cap = self.config.budget.max_cloud_usd
+        if check_budget and cap is not None and self.spent_before_usd >= cap:
+            raise HybridEvalError(
+                f"{self.out_dir}: this sweep has already spent ${self.spent_before_usd:.4f} of its "
+                f"${cap:.4f} cloud cap (budget.max_cloud_usd); raise the cap (--hybrid-max-cloud-usd) to "
+                "continue it, or pass --hybrid-out DIR for a new sweep"
+            )
 
     @cached_property
     def git_sha(self) -> str:
@@ -106,17 +139,21 @@ class SweepSession:
             tasks = self.tasks
             factory = lambda: create_scripted_app(self.config, tasks)  # noqa: E731
         self.services = start_services(self.config, factory)
+        self.services.budget.start_from(self.spent_before_usd)  # no cell has run yet
         self.proxy_url = self.services.proxy_url
-        self._write_sweep_json()
+        try:
+            self._write_sweep_json()
+        except OSError as exc:  # read-only or full out dir
+            raise unwritable(self.out_dir, exc) from None
         self.writer = RowWriter(self.out_dir / "raw.jsonl")
 
     def stop(self) -> None:
         if self.services is not None:
             self.services.stop()
             self.services = None
+        self.lock.release()
 
     def _write_sweep_json(self) -> None:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / "sweep.json"
         sha = self.config.sha256()
         if path.exists() and (self.out_dir / "raw.jsonl").exists():

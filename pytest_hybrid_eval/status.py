@@ -9,7 +9,8 @@ from pathlib import Path
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.errors import ResultsError
 from pytest_hybrid_eval.pricing import load_table
-from pytest_hybrid_eval.results import read_rows
+from pytest_hybrid_eval.results import latest_per_cell, read_rows
+from pytest_hybrid_eval.routing.budget import recorded_spend
 
 
 def sweep_status(out_dir: Path) -> dict:
@@ -25,8 +26,9 @@ def sweep_status(out_dir: Path) -> dict:
         raise ResultsError(f"{sweep_file}: not a readable sweep.json ({type(exc).__name__}); "
                            "pass the output directory of a sweep this version wrote") from None
     expected = len(meta.get("tasks", [])) * len(cfg.agents) * len(cfg.strategies) * len(cfg.seeds)
-    report = read_rows(out_dir) if (out_dir / "raw.jsonl").exists() else None
-    rows = [r for r in (report.rows if report else []) if r.provenance.config_sha == sha]
+    report = read_rows(out_dir, dedupe=False) if (out_dir / "raw.jsonl").exists() else None
+    every_row = report.rows if report else []
+    rows = [r for r in latest_per_cell(every_row) if r.provenance.config_sha == sha]
     table = load_table(cfg.pricing.table)
     # sweep.json's started_at is the latest (re)start; a resumed sweep began at its earliest row
     first = min((r.started_at for r in rows), default=started)
@@ -42,7 +44,9 @@ def sweep_status(out_dir: Path) -> dict:
         "passed": sum(r.passed for r in rows),
         "failed": sum(not r.passed and r.error == "none" for r in rows),
         "errors": sum(r.error != "none" for r in rows),
-        "cloud_usd": sum(table.row_cost(r, cfg.pricing.primary) for r in rows),
+        # money is spent by every row, superseded retries included: the figure the sweep's cap counts
+        "cloud_usd": recorded_spend(every_row, table, cfg.pricing.primary),
+        "cap_usd": cfg.budget.max_cloud_usd,
         "scenario": cfg.pricing.primary,
         "elapsed_s": elapsed,
         "since_last_row_s": (datetime.now(UTC) - last).total_seconds(),
@@ -56,7 +60,8 @@ def format_status(s: dict) -> list[str]:
     lines = [
         f"sweep {s['sweep']} (config {s['config_sha'][:12]})",
         f"cells   {s['done']}/{s['expected']} done — {s['passed']} passed, {s['failed']} failed, {s['errors']} errors",
-        f"cloud   ${s['cloud_usd']:.4f} so far under {s['scenario']}",
+        f"cloud   ${s['cloud_usd']:.4f} so far under {s['scenario']}"
+        + (f" (cap ${s['cap_usd']:.4f}, budget.max_cloud_usd)" if s.get("cap_usd") is not None else ""),
         f"time    {s['elapsed_s'] / 60:.1f} min elapsed, last row {s['since_last_row_s']:.0f} s ago, ETA {eta}",
     ]
     if s["torn_last_line"]:

@@ -6,6 +6,12 @@ check happens before a cloud call is sent and the charge after it completes, so 
 when the cap is reached still finish and are charged: the overshoot is bounded by the calls in flight,
 which is the honest behaviour (cancelling a paid call half-way would waste the money anyway).
 
+The cap is per sweep, not per process: a resumed or rerun sweep starts from what the out dir's rows
+already spent (``recorded_spend``: every row, error rows and superseded retries included, priced the same
+way), so N reruns under a cap spend at most the cap plus one overshoot in total. The overshoot is the
+cloud calls in flight when the cap is crossed: at most one call per concurrent cell (``-n N``: N calls),
+each costing no more than its own prompt and ``max_tokens`` completion.
+
 The proxy's handlers run on one event loop, but the plugin and tests read the total from other threads,
 hence the lock.
 """
@@ -13,11 +19,15 @@ hence the lock.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.pricing import PricingTable, load_table
 from pytest_hybrid_eval.routing.records import CallRecord
+
+if TYPE_CHECKING:
+    from pytest_hybrid_eval.results import Row
 
 #: The error string of a refused call, in its CallRecord and in the JSON error body's ``type``.
 BUDGET_EXHAUSTED = "budget_exhausted"
@@ -70,6 +80,11 @@ class BudgetGuard:
         return (f"cloud budget of ${self.cap_usd:.4f} exhausted (${spent:.4f} spent); "
                 "raise budget.max_cloud_usd")
 
+    def start_from(self, spent_usd: float) -> None:
+        """Carry the spend a sweep recorded before this process (set once, before any cell runs)."""
+        with self._lock:
+            self._spent = spent_usd
+
     @property
     def spent_usd(self) -> float:
         with self._lock:
@@ -82,3 +97,12 @@ class BudgetGuard:
         return {"spent_usd": round(spent, 6), "cap_usd": self.cap_usd,
                 "exhausted": self.cap_usd is not None and spent >= self.cap_usd,
                 "refused_calls": refused, "scenario": self._scenario}
+
+
+def recorded_spend(rows: Iterable[Row], table: PricingTable, scenario: str) -> float:
+    """USD the given rows spent on the cloud tier under ``scenario``: what a resumed sweep starts from.
+
+    Priced as the guard prices calls (cloud tokens plus cloud-tier auxiliary calls; refused calls carry no
+    tokens), so the carried total and the live total add up.
+    """
+    return sum(table.row_cost(r, scenario) for r in rows)
