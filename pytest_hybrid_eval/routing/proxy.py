@@ -872,17 +872,7 @@ def create_proxy_app(config: SweepConfig, backends: dict[str, Backend], secret: 
     app = web.Application(client_max_size=config.routing.max_body_bytes, middlewares=[guard_middleware])
     app[PROXY_KEY] = proxy
     app.cleanup_ctx.append(proxy.session_ctx)
-    log_filter = RedactingLogFilter(Redactor([*backend_secrets(backends), secret]))
-
-    async def redacted_logs(app: web.Application) -> AsyncIterator[None]:
-        """While the app runs, aiohttp's and asyncio's log lines lose the keys and the secret path."""
-        log_filter.install()
-        try:
-            yield
-        finally:
-            log_filter.uninstall()
-
-    app.cleanup_ctx.append(redacted_logs)
+    app.cleanup_ctx.append(RedactingLogFilter(Redactor([*backend_secrets(backends), secret])).while_running)
     p = f"/{secret}" if secret else ""
     r = app.router
     for base in (f"{p}/cells/{{cell_id}}/{{strategy}}", f"{p}/{{strategy}}"):

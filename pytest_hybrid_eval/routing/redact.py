@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 
 MASK = "[REDACTED]"
 #: Shorter "keys" (dummy values like ``x``) would blank out ordinary text; the patterns still catch them
@@ -133,6 +133,14 @@ class RedactingLogFilter(logging.Filter):
     def uninstall(self) -> None:
         for name in LOGGERS:
             logging.getLogger(name).removeFilter(self)
+
+    async def while_running(self, app: object) -> AsyncIterator[None]:
+        """An aiohttp ``cleanup_ctx``: the filter is on exactly while the app serves."""
+        self.install()
+        try:
+            yield
+        finally:
+            self.uninstall()
 
 
 def backend_secrets(backends: Mapping[str, object]) -> list[str]:
