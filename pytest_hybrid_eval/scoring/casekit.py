@@ -50,9 +50,12 @@ class Raised:
 
 def _exception_names(exc: BaseException) -> list[str]:
     """The exception's own class name followed by the builtin exception classes it derives from."""
-    mro = type(exc).__mro__
-    names = [str(type(exc).__name__)]
-    names += [c.__name__ for c in mro[1:] if c.__module__ == "builtins" and c.__name__ in _builtin_exceptions]
+    cls = type(exc)
+    own = str(cls.__name__)
+    builtin = getattr(builtins, own, None)
+    # a class that merely calls itself ValueError without deriving from it must not match raised("ValueError")
+    names = [own] if own not in _builtin_exceptions or issubclass(cls, builtin) else [f"<not builtins.{own}>"]
+    names += [c.__name__ for c in cls.__mro__[1:] if c.__name__ in _builtin_exceptions and getattr(builtins, c.__name__) is c]
     return names
 
 
