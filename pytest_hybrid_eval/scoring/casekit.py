@@ -49,13 +49,18 @@ class Raised:
 
 
 def _exception_names(exc: BaseException) -> list[str]:
-    """The exception's own class name followed by the builtin exception classes it derives from."""
-    cls = type(exc)
-    own = str(cls.__name__)
-    builtin = getattr(builtins, own, None)
-    # a class that merely calls itself ValueError without deriving from it must not match raised("ValueError")
-    names = [own] if own not in _builtin_exceptions or issubclass(cls, builtin) else [f"<not builtins.{own}>"]
-    names += [c.__name__ for c in cls.__mro__[1:] if c.__name__ in _builtin_exceptions and getattr(builtins, c.__name__) is c]
+    """Every class name in the exception's MRO, so ``raised("TemplateError")`` matches a subclass as
+    ``pytest.raises`` would; a class that only *calls* itself like a builtin (``ValueError`` without deriving
+    from it) is recorded as ``<not builtins.ValueError>``, so it cannot pass for the real one."""
+    names = []
+    for c in type(exc).__mro__:
+        name = str(c.__name__)
+        if c is object:
+            continue
+        if name in _builtin_exceptions and getattr(builtins, name) is not c:
+            names.append(f"<not builtins.{name}>")
+        else:
+            names.append(name)
     return names
 
 
