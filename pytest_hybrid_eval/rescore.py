@@ -187,7 +187,7 @@ def rescored_row(old: Row, sc: ScoreResult, scorer: str, note: str, sandbox: San
 
     An agent-side error (timeout, crash, backend failure) stays what it was — the new tests do not make
     the agent's run succeed — and such a row never passes; a scoring error is replaced by the new verdict.
-    ``extra_calls`` (the judge's calls) are added to the cell's cloud usage: they are part of its cost.
+    ``extra_calls`` (the judge's calls) are recorded as the row's scoring usage, never as routing cost.
     """
     if old.error in _SCORING_ERRORS:
         error = sc.error or "none"
@@ -209,19 +209,14 @@ def rescored_row(old: Row, sc: ScoreResult, scorer: str, note: str, sandbox: San
     if sandbox is not None:
         update["provenance"] = old.provenance.model_copy(
             update={"sandbox_kind": sandbox.kind, "sandbox_isolated": sandbox.isolated})
-    if extra_calls:
-        cloud = old.tokens.cloud.model_copy()
-        local = old.tokens.local.model_copy()
-        calls = old.calls.model_copy(update={"records": [*old.calls.records, *extra_calls]})
+    if extra_calls:  # the judge's calls: a cost of scoring, kept apart from the routed calls
+        scoring = old.tokens.scoring.model_copy()
         for rec in extra_calls:
-            (cloud if rec.choice == "cloud" else local).add(rec.usage)
-            if rec.choice == "cloud":
-                calls.cloud += 1
-            else:
-                calls.local += 1
-            calls.failed += rec.error is not None
-        update["tokens"] = old.tokens.model_copy(update={"cloud": cloud, "local": local})
-        update["calls"] = calls
+            scoring.add(rec.usage)
+        update["tokens"] = old.tokens.model_copy(update={"scoring": scoring})
+        update["calls"] = old.calls.model_copy(update={
+            "scoring": old.calls.scoring + len(extra_calls),
+            "scoring_records": [*old.calls.scoring_records, *extra_calls]})
     return old.model_copy(update=update)
 
 

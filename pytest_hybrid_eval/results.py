@@ -51,6 +51,8 @@ class RowTokens(BaseModel):
     local: TokenCounts = TokenCounts()
     cloud: TokenCounts = TokenCounts()
     aux: TokenCounts = Field(default=TokenCounts(), description="Strategy auxiliary calls (classifier, embedding).")
+    scoring: TokenCounts = Field(default=TokenCounts(), description="Tokens the scorer spent (the LLM judge): "
+                                 "a cost of scoring, never counted as routing cost or cloud share.")
 
 
 class RowCalls(BaseModel):
@@ -61,6 +63,9 @@ class RowCalls(BaseModel):
     aux: int = 0
     failed: int = 0
     records: list[CallRecord] = Field(default_factory=list)
+    #: the scorer's own calls (the LLM judge), kept apart from the routed calls of the agent
+    scoring: int = 0
+    scoring_records: list[CallRecord] = Field(default_factory=list)
 
 
 class Provenance(BaseModel):

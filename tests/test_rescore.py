@@ -118,10 +118,10 @@ def test_rejudge_reviews_with_the_llm_judge_into_a_new_file(pytester: pytest.Pyt
     assert new["cell_id"] == old["cell_id"] and new["scorer"] == "llm-judge"
     assert new["passed"] and (new["tests_passed"], new["tests_total"]) == (4, 4)
     assert new["reason"] == "rejudged from evidence: every test passed"
-    # the judge's two calls are cloud calls of this cell, added to what the agent run used
-    assert new["calls"]["cloud"] == old["calls"]["cloud"] + 2
-    assert new["tokens"]["cloud"]["prompt"] > old["tokens"]["cloud"]["prompt"]
-    judge_calls = [c for c in new["calls"]["records"] if c["features"].get("judge")]
+    # the judge's two calls are the row's scoring usage: the routed calls and tokens of the agent run stand
+    assert new["calls"]["cloud"] == old["calls"]["cloud"] and new["tokens"]["cloud"] == old["tokens"]["cloud"]
+    assert new["calls"]["scoring"] == 2 and new["tokens"]["scoring"]["prompt"] > 0
+    judge_calls = [c for c in new["calls"]["scoring_records"] if c["features"].get("judge")]
     assert len(judge_calls) == 2 and all(c["forced"] and c["choice"] == "cloud" for c in judge_calls)
     assert (out / "raw.jsonl").read_bytes() == raw_before
 
@@ -130,3 +130,18 @@ def test_rejudge_reviews_with_the_llm_judge_into_a_new_file(pytester: pytest.Pyt
     (weak,) = rejudge_sweep(out).rows
     assert not weak.passed and weak.error == "none" and weak.tests_passed == 0
     assert weak.reason is not None and "missed key finding: sql-injection" in weak.reason
+
+
+def test_judge_tokens_in_a_cell_are_scoring_cost_not_routing_cost(pytester: pytest.Pytester) -> None:
+    """A review judged in the cell itself: the judge's cloud calls never count as the strategy's cloud use."""
+    shutil.copytree(D4, pytester.path / "suite" / "refactors" / D4.name)
+    write_config(pytester.path, seeds="[1]", strategies="[always-local]", scripted="{classifier_error_rate: 0.0}")
+    res = run(pytester, "--hybrid-set", "scripted.local.easy=1", "--hybrid-set", "scoring.review_scorer=llm-judge")
+    res.assert_outcomes(passed=1)
+    (row,) = rows(pytester.path)
+    assert row["scorer"] == "llm-judge" and row["passed"]
+    assert row["calls"]["cloud"] == 0 and row["tokens"]["cloud"]["prompt"] == 0  # always-local stays all local
+    assert row["calls"]["scoring"] == 2 and row["tokens"]["scoring"]["prompt"] > 0
+    assert all(c["choice"] == "cloud" for c in row["calls"]["scoring_records"])
+    assert not any(c["call_index"] in {s["call_index"] for s in row["calls"]["scoring_records"]}
+                   for c in row["calls"]["records"])

@@ -22,7 +22,7 @@ from pytest_hybrid_eval.results import INFRA_ERRORS, Row, jsonl_lines, line_erro
 # INFRA_ERRORS (errors that say nothing about the agent/strategy; the "excluding infra errors" column leaves
 # them out) is defined once, in results, where resume uses it too.
 
-TIERS = ("local", "cloud", "aux")
+TIERS = ("local", "cloud", "aux", "scoring")  # scoring: the LLM judge's tokens, priced apart (scoring_cost)
 TOKEN_KINDS = ("prompt", "completion", "cached", "reasoning")
 
 COLUMNS: list[str] = [
@@ -232,4 +232,9 @@ def add_costs(df: pd.DataFrame, table: PricingTable, scenarios: list[str], prima
             cost += cost_from_counts(prompt, completion, cached, price)
         out[f"cost__{table.resolve(sc)}"] = cost
     out["cost"] = out[f"cost__{table.resolve(primary)}"]
+    # what judging cost (the LLM judge runs on the cloud tier): its own column, never part of routing cost
+    price = table.price(primary)
+    prompt = out["scoring_prompt"].to_numpy(dtype=float)
+    out["scoring_cost"] = cost_from_counts(prompt, out["scoring_completion"].to_numpy(dtype=float),
+                                           np.clip(out["scoring_cached"].to_numpy(dtype=float), 0, prompt), price)
     return out

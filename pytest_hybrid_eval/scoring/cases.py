@@ -176,6 +176,9 @@ class CasesScorer:
             kit.mkdir()
             shutil.copyfile(casekit.__file__, kit / RUNNER_NAME)
             (kit / CASES_FILE).write_text(spec.stripped_source, encoding="utf-8")
+            # read before the run: the tree is writable in the sandbox, and a candidate that rewrote its own
+            # source at import time must not be judged on the rewritten text
+            sources = _sources(tree) if verdicts is not None else {}
             out = kit / OUT_NAME
             case_timeout = min(DEFAULT_CASE_TIMEOUT_S, ctx.timeout_s)
             argv = [sys.executable, "-B", "-s", f"{CASES_DIR}/{RUNNER_NAME}", f"{CASES_DIR}/{CASES_FILE}",
@@ -189,7 +192,6 @@ class CasesScorer:
             if (infra := _infra_problem(res)) is not None:
                 return result(False, 0, total, infra, error=True, hit=res.limit_hit, notes=notes)
             records, import_error, done = _read_observations(out)
-            sources = _sources(tree) if verdicts is not None else {}
         finally:
             shutil.rmtree(root, ignore_errors=True)
         if import_error is not None:
