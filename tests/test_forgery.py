@@ -131,9 +131,20 @@ def layer(res: ScoreResult) -> str:
     return "verdict"
 
 
+class ScorerBeaten(AssertionError):
+    """The attack beat the scorer. Strict xfails expect exactly this, so a broken attack (its control
+    failing) or an infrastructure problem still turns the test red instead of passing as "expected"."""
+
+
 def assert_fails(res: ScoreResult, what: str) -> None:
-    assert res.passed is False, f"{what}: PASSED without solving: {res}"
-    assert res.error in (None, "forged"), f"{what}: not a fail but {res.error}: {res.reason}"
+    if res.passed is not False:
+        raise ScorerBeaten(f"{what}: PASSED without solving: {res}")
+    if res.error not in (None, "forged"):
+        raise ScorerBeaten(f"{what}: not a fail but {res.error}: {res.reason}")
+
+
+def beaten(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, raises=ScorerBeaten, reason=reason)
 
 
 # -- the fixtures behave --------------------------------------------------------------------------------
@@ -195,7 +206,7 @@ BEATS_PYTEST = {
 
 def _pytest_params() -> list:
     params = [pytest.param(name, layer_, id=name) for name, layer_ in PYTEST_CAUGHT.items()]
-    params += [pytest.param(name, None, id=name, marks=pytest.mark.xfail(strict=True, reason="beats the pytest scorer: " + why))
+    params += [pytest.param(name, None, id=name, marks=beaten("beats the pytest scorer: " + why))
                for name, why in BEATS_PYTEST.items()]  # fmt: skip
     return params
 
@@ -213,7 +224,7 @@ def test_pytest_scorer_attack(square: Task, name: str, expected_layer: str | Non
 
 #: the unisolated sandbox runs the same in-process defences; a sample of the classes, to keep the file fast
 PROCESS_SAMPLE = ["plugin_conftest_gc", "swallow_capture", "pyc_plant", "fake_junit", "atexit_strip",
-                  "meta_path_finder", "builtins_open", "thread_rewrite", "del_at_shutdown"]  # fmt: skip
+                  "meta_path_finder"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", PROCESS_SAMPLE)
@@ -238,7 +249,7 @@ BEATS_CASES = {
 def _cases_params() -> list:
     names = [*PYTEST_CAUGHT, *BEATS_PYTEST, *CASES_ONLY]
     params = [pytest.param(name, id=name) for name in names]
-    params += [pytest.param(name, id=name, marks=pytest.mark.xfail(strict=True, reason="beats the cases scorer: " + why))
+    params += [pytest.param(name, id=name, marks=beaten("beats the cases scorer: " + why))
                for name, why in BEATS_CASES.items()]  # fmt: skip
     return params
 
@@ -268,7 +279,7 @@ BEATS_INFRA_PYTEST = {
 
 @needs_bwrap
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="pytest scorer: " + why)) for n, why in BEATS_INFRA_PYTEST.items()]
+    "name", [pytest.param(n, marks=beaten("pytest scorer: " + why)) for n, why in BEATS_INFRA_PYTEST.items()]
 )  # fmt: skip
 def test_pytest_scorer_infra_error_forgery(square: Task, name: str) -> None:
     res = PytestScorer().score(square, {"sol.py": attack(name)}, ctx(bwrap()))
