@@ -64,3 +64,16 @@ def test_coverage_benchmark_quick_runs_and_reports() -> None:
     assert len(rows) == 4 * 2 * 4
     lowest = float(out.rsplit("lowest coverage ", 1)[1].split(";")[0])
     assert lowest >= 0.85  # 100 sweeps per row: loose, but the row-level Wilson interval scored 0.83
+
+
+def test_rate_interval_keeps_coverage_just_below_one() -> None:
+    # one seed per task: p = 0.985 with 9 tasks is covered only by intervals of 8/9 and 9/9; Wilson(t)
+    # alone put the upper end of 8/9 at 0.984-0.988, so coverage there was P(9/9) = 0.87
+    from scipy import stats as st
+
+    t, p = 9, 0.985
+    res = [rate_intervals(np.r_[np.ones(k), np.zeros(t - k)], np.ones(t), n_resamples=2000).scalar()
+           for k in range(t + 1)]
+    assert res[8]["hi"] >= 0.95 ** (1 / t)  # the upper end of 8/9 must reach the p where P(9/9) = 0.95
+    cover = sum(st.binom.pmf(k, t, p) for k in range(t + 1) if res[k]["lo"] <= p <= res[k]["hi"])
+    assert cover >= 0.95
