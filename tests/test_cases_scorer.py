@@ -50,10 +50,10 @@ def write_task(root: Path, cases: str, public: str, verdicts: str | None = None)
     return task
 
 
-def run(task_dir: Path, code: str, kind: str = "process"):
+def run(task_dir: Path, code: str, kind: str = "process", wall_s: float = 10):
     task = load_task(task_dir)
     sandbox = BwrapSandbox(hide=[task_dir]) if kind == "bwrap" else ProcessSandbox()
-    return score(task, {"m.py": code}, ScoreContext(sandbox, 10, limits=Limits(wall_s=10, memory_mb=512)))
+    return score(task, {"m.py": code}, ScoreContext(sandbox, wall_s, limits=Limits(wall_s=wall_s, memory_mb=512)))
 
 
 CASES = f"""\
@@ -167,7 +167,7 @@ def test_a_whole_run_passes_the_reference_and_fails_a_wrong_answer(tmp_path: Pat
     assert "sequence" in (wrong.reason or "") and "does not match" in (wrong.reason or "")
     broken = run(task, "def f(:\n", kind)
     assert not broken.passed and "could not be imported" in (broken.reason or "")
-    hung = run(task, GOOD + "\nimport time\nwhile True:\n    time.sleep(1)\n", kind)
+    hung = run(task, GOOD + "\nimport time\nwhile True:\n    time.sleep(1)\n", kind, wall_s=3)
     assert not hung.passed and hung.error is None
 
 

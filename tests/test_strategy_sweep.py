@@ -41,7 +41,7 @@ TASKS = {
 }
 AUX_STRATEGIES = {"llm-classifier", "cascade"}
 NO_AUX_STRATEGIES = {"always-local", "always-cloud", "rules", "heuristic", "phase-aware", "escalate"}
-SUMMARY_LINE = re.compile(r"^(?P<cls>\S+)\s+(?P<agent>\S+)\s+(?P<strategy>\S+)\s+(?P<n>\d+)\s+(?P<passed>\d+)\s+"
+SUMMARY_LINE = re.compile(r"^(?P<cls>\S+)\s+(?P<agent>\S+)\s+(?P<strategy>\S+)\s+(?P<tasks>\d+)\s+(?P<n>\d+)\s+(?P<passed>\d+)\s+"
                           r"\d+%\s+\[\d+%, \d+%\]\s+(?P<errors>\d+)\s+(?P<share>\d+%|-)\s+[\d.]+$")
 
 
@@ -75,8 +75,10 @@ def _total(usage: dict) -> int:
 
 
 def _share(rs: list[dict]) -> float:
+    """Cloud share of *routed* tokens, the one definition the summary and the analysis share (auxiliary
+    classifier/embedding calls are priced by their own tier but are not routed work)."""
     cloud = sum(_total(r["tokens"]["cloud"]) for r in rs)
-    total = cloud + sum(_total(r["tokens"]["local"]) + _total(r["tokens"]["aux"]) for r in rs)
+    total = cloud + sum(_total(r["tokens"]["local"]) for r in rs)
     return cloud / total
 
 

@@ -168,7 +168,7 @@ def _changed(mirror: Path, a: str, b: str) -> list[str]:
 
 def _outcomes(mirror: Path, commit: str, patch: str) -> dict[str, bool]:
     """Node id -> passed, running the repo's tests at ``commit`` with ``patch`` applied (our own code only)."""
-    from pytest_hybrid_eval.scoring import junit_key, parse_junit
+    from pytest_hybrid_eval.scoring.junit import junit_key, parse_junit
 
     with tempfile.TemporaryDirectory(prefix="hybrid-outcomes-") as tmp:
         work = Path(tmp) / "work"
