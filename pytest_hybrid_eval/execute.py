@@ -19,7 +19,6 @@ from pytest_hybrid_eval.agents.registry import get_agent
 from pytest_hybrid_eval.cells import Cell
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.results import Provenance, Row, RowCalls, RowTokens
-from pytest_hybrid_eval.routing.records import CallRecord, CellUsage, TokenCounts
 from pytest_hybrid_eval.routing.service import fetch_usage
 from pytest_hybrid_eval.sandbox.base import Sandbox
 from pytest_hybrid_eval.sandbox.select import limits_from_config
@@ -27,6 +26,7 @@ from pytest_hybrid_eval.scoring.base import ScoreContext
 from pytest_hybrid_eval.scoring.registry import score, scorer_name
 from pytest_hybrid_eval.scoring.review import JudgeScorer
 from pytest_hybrid_eval.tasks.model import Task
+from pytest_hybrid_eval.usage import CallRecord, CellUsage, TokenCounts
 from pytest_hybrid_eval.workspace import collect_edits, prepare_workspace
 
 

@@ -35,10 +35,10 @@ import httpx
 from pytest_hybrid_eval.cells import Cell
 from pytest_hybrid_eval.datafiles import data_path
 from pytest_hybrid_eval.errors import HybridEvalError, TaskError
-from pytest_hybrid_eval.routing.records import TokenCounts
 from pytest_hybrid_eval.rubric import Rubric, review_text, shortfall, task_rubric
 from pytest_hybrid_eval.scoring.base import ScoreResult
 from pytest_hybrid_eval.tasks.model import Task
+from pytest_hybrid_eval.usage import TokenCounts
 
 SCORER_NAME = "llm-judge"
 JUDGE_MARKER = "hybrid-eval review judge"  # the scripted backend recognises a judge request by this phrase

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pytest_hybrid_eval.datafiles import data_dir, sha256_file
 from pytest_hybrid_eval.errors import PricingError
-from pytest_hybrid_eval.routing.records import TokenCounts
+from pytest_hybrid_eval.usage import TokenCounts
 
 if TYPE_CHECKING:
     from pytest_hybrid_eval.results import Row

@@ -27,11 +27,11 @@ from pathlib import Path
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.errors import HybridEvalError, TaskError
 from pytest_hybrid_eval.results import Row, RowWriter, read_rows
-from pytest_hybrid_eval.routing.records import CallRecord
 from pytest_hybrid_eval.sandbox.base import Sandbox
 from pytest_hybrid_eval.scoring.base import ScoreContext, ScoreResult
 from pytest_hybrid_eval.scoring.registry import score, scorer_name
 from pytest_hybrid_eval.tasks.model import Task
+from pytest_hybrid_eval.usage import CallRecord
 
 SWEEP_FILE = "sweep.json"
 EVIDENCE_DIR = "evidence"

@@ -18,7 +18,7 @@ from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pytest_hybrid_eval.errors import ResultsError
-from pytest_hybrid_eval.routing.records import CallRecord, TokenCounts
+from pytest_hybrid_eval.usage import CallRecord, TokenCounts
 
 SCHEMA_VERSION = 1
 

@@ -14,8 +14,8 @@ import pytest
 from pytest_hybrid_eval.config import BudgetConfig
 from pytest_hybrid_eval.pricing import load_table
 from pytest_hybrid_eval.routing.budget import BUDGET_EXHAUSTED, BudgetGuard
-from pytest_hybrid_eval.routing.records import AuxCall, CallRecord, TokenCounts
 from pytest_hybrid_eval.routing.service import Services, fetch_budget, start_services
+from pytest_hybrid_eval.usage import AuxCall, CallRecord, TokenCounts
 from tests.test_proxy import API_KEY, API_KEY_ENV, FakeUpstream, chat_body, make_config, post, tag
 
 CALL_USD = 0.0002515

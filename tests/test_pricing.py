@@ -11,7 +11,7 @@ import pytest
 from pytest_hybrid_eval.errors import PricingError
 from pytest_hybrid_eval.pricing import load_table, row_cost
 from pytest_hybrid_eval.results import Provenance, Row, RowCalls, RowTokens
-from pytest_hybrid_eval.routing.records import AuxCall, CallRecord, TokenCounts
+from pytest_hybrid_eval.usage import AuxCall, CallRecord, TokenCounts
 
 EXPECTED = {
     "gpt-5.5": (5, 30, 0.5),

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from pytest_hybrid_eval.routing import features as fx
-from pytest_hybrid_eval.routing.records import AuxCall, TokenCounts
 from pytest_hybrid_eval.routing.router_eval import evaluate, load_prompts
 from pytest_hybrid_eval.routing.strategies import get_strategy, strategy_names
 from pytest_hybrid_eval.routing.strategies.base import Decision, RouteRequest, StrategyContext
 from pytest_hybrid_eval.routing.strategies.embedding_knn import vote
 from pytest_hybrid_eval.routing.strategies.escalate import needs_escalation
 from pytest_hybrid_eval.routing.strategies.llm_classifier import parse_answer
+from pytest_hybrid_eval.usage import AuxCall, TokenCounts
 
 NEW = ["rules", "heuristic", "llm-classifier", "embedding-knn", "cascade", "phase-aware", "escalate"]
 TOOLS = [{"type": "function", "function": {"name": "read_file", "parameters": {"type": "object"}}}]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from pytest_hybrid_eval.results import Provenance, Row, RowCalls, RowTokens
-from pytest_hybrid_eval.routing.records import TokenCounts
+from pytest_hybrid_eval.usage import TokenCounts
 
 
 @dataclass(frozen=True)

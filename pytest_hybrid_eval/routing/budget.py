@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.pricing import PricingTable, load_table
-from pytest_hybrid_eval.routing.records import CallRecord
+from pytest_hybrid_eval.usage import CallRecord
 
 if TYPE_CHECKING:
     from pytest_hybrid_eval.results import Row

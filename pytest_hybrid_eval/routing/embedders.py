@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from pytest_hybrid_eval.datafiles import data_path
-from pytest_hybrid_eval.routing.records import AuxCall
 from pytest_hybrid_eval.routing.strategies.base import AuxClient
+from pytest_hybrid_eval.usage import AuxCall
 
 CORPUS_FILE = "knn_corpus.jsonl"
 

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from pytest_hybrid_eval.routing.records import CallRecord, CellUsage
+from pytest_hybrid_eval.usage import CallRecord, CellUsage
 
 
 class Ledger:

@@ -40,7 +40,6 @@ from pytest_hybrid_eval.routing.guards import (
 )
 from pytest_hybrid_eval.routing.ledger import Ledger
 from pytest_hybrid_eval.routing.recorder import ReplayMiss
-from pytest_hybrid_eval.routing.records import AuxCall, CallRecord, TokenCounts
 from pytest_hybrid_eval.routing.redact import RedactingLogFilter, Redactor, backend_secrets
 from pytest_hybrid_eval.routing.strategies import (
     Decision,
@@ -51,6 +50,7 @@ from pytest_hybrid_eval.routing.strategies import (
     strategy_names,
 )
 from pytest_hybrid_eval.routing.tokens import count_messages, count_text
+from pytest_hybrid_eval.usage import AuxCall, CallRecord, TokenCounts
 
 #: Ledger key of calls made without a cell in the path (standalone use); real cell ids contain dots.
 STANDALONE_CELL = "standalone"

@@ -32,7 +32,7 @@ from pytest_hybrid_eval.routing.connlimits import LimitedAppRunner
 from pytest_hybrid_eval.routing.ledger import Ledger
 from pytest_hybrid_eval.routing.proxy import create_proxy_app
 from pytest_hybrid_eval.routing.recorder import replay_backends, wrap_for_recording
-from pytest_hybrid_eval.routing.records import CellUsage
+from pytest_hybrid_eval.usage import CellUsage
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 10.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from pytest_hybrid_eval.routing.records import AuxCall, Tier
+from pytest_hybrid_eval.usage import AuxCall, Tier
 
 
 @dataclass

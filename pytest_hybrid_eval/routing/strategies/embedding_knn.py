@@ -14,9 +14,9 @@ import numpy as np
 
 from pytest_hybrid_eval.routing import embedders as em
 from pytest_hybrid_eval.routing import features as fx
-from pytest_hybrid_eval.routing.records import AuxCall
 from pytest_hybrid_eval.routing.strategies import register
 from pytest_hybrid_eval.routing.strategies.base import Decision, RouteRequest, StrategyContext
+from pytest_hybrid_eval.usage import AuxCall
 
 DATA_FILES = (em.CORPUS_FILE,)
 MAX_CHARS = 4000

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from pytest_hybrid_eval.datafiles import data_path
 from pytest_hybrid_eval.routing import features as fx
-from pytest_hybrid_eval.routing.records import AuxCall
 from pytest_hybrid_eval.routing.strategies import register
 from pytest_hybrid_eval.routing.strategies.base import Decision, RouteRequest, StrategyContext
+from pytest_hybrid_eval.usage import AuxCall
 
 DATA_FILES = ("classifier_prompt.md",)
 MAX_CHARS = 4000

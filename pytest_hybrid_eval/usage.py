@@ -1,4 +1,7 @@
-"""Schemas that cross the proxy boundary: the per-call decision record and the per-cell usage ledger.
+"""The usage schema: token counts, the per-call decision record and the per-cell usage ledger.
+
+It lives at the top of the package because everyone reads it: the proxy writes it, rows, pricing, the
+judge and a cell's runner read it.
 
 Workers read a cell's ledger from the controller's proxy over HTTP (``GET …/cells/<id>/usage``), so
 these are pydantic models with a JSON round trip, not in-memory objects.
