@@ -29,20 +29,31 @@ def write_task(root: Path, task_id: str = "calc-basics", difficulty: str = "easy
     (d / "reference" / "calc.py").write_text("def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n")
     (d / "decoy" / "calc.py").write_text("def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a + b\n")
     (d / "tests" / "test_calc.py").write_text("import calc\n\n\ndef test_add():\n    assert calc.add(2, 3) == 5\n")
-    (d / "hidden" / "test_hidden_calc.py").write_text(textwrap.dedent("""\
+    # the verdict comes from hidden/cases.py (the visible test repeated, then the hidden ones), compared
+    # outside the candidate's process like every task of the suite
+    (d / "hidden" / "cases.py").write_text(textwrap.dedent("""\
         import calc
+        from hybrid_cases import case
 
 
-        def test_add_negative():
-            assert calc.add(-2, 3) == 1
+        @case(expect=5)
+        def visible_add():
+            return calc.add(2, 3)
 
 
-        def test_mul():
-            assert calc.mul(3, 4) == 12
+        @case(expect=1)
+        def add_negative():
+            return calc.add(-2, 3)
 
 
-        def test_mul_zero():
-            assert calc.mul(0, 9) == 0
+        @case(expect=12)
+        def mul():
+            return calc.mul(3, 4)
+
+
+        @case(expect=0)
+        def mul_zero():
+            return calc.mul(0, 9)
         """))
     return d
 

@@ -54,7 +54,7 @@ def test_rescore_sees_a_changed_hidden_test_and_never_rewrites_raw(swept: pytest
     assert set(new) == {good, bad}
     assert not new[good]["passed"] and new[good]["error"] == "none"
     assert (new[good]["tests_passed"], new[good]["tests_total"]) == (3, 4)
-    assert new[good]["reason"].startswith("rescored from evidence: 1 of 4 tests did not pass")
+    assert new[good]["reason"].startswith("rescored from evidence: 1 of 4 cases failed: mul: expected 13, got 12")
     assert new[good]["scorer"] == "pytest"
     assert new[good]["finished_at"] > old[good]["finished_at"]
     # what the agent run cost is not changed by rescoring
