@@ -43,6 +43,14 @@ def test_calibrated_threshold_really_gives_that_share_when_pinned(share: float) 
     assert "pin it with: routing.params.heuristic.threshold=" in calibration_lines(res)[-1]
 
 
+def test_strategies_deciding_by_the_heuristic_score_calibrate_on_it_and_pin_both_thresholds() -> None:
+    heuristic = calibrate("heuristic", 0.3, PROMPTS)
+    for name in ("cascade", "phase-aware"):
+        res = calibrate(name, 0.3, PROMPTS)
+        assert res["threshold"] == heuristic["threshold"]
+        assert set(res["params"]) == {"threshold", "chat_threshold"}
+
+
 def _row(strategy: str, scores: list[float | None], forced: bool = False) -> dict:
     recs = [{"features": {} if s is None else {"score": s}, "forced": forced} for s in scores]
     return {"strategy": strategy, "calls": {"records": recs}}

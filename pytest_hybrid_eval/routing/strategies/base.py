@@ -2,6 +2,14 @@
 
 A strategy sees the request exactly as the client sent it and never changes it; everything it learns
 goes into the Decision, which the proxy copies into the call record.
+
+Two capabilities are optional, each a protocol of its own so that the proxy and calibration find them
+by what a strategy offers (``isinstance``) rather than by where it is defined:
+
+- :class:`EscalatingStrategy` (``needs_escalation``): the check the proxy runs on the local reply when a
+  decision says ``verify_then_escalate``.
+- :class:`ScoringStrategy` (``score_request`` and ``threshold_params``): a strategy that compares a score
+  with thresholds, so ``calibrate`` can turn a target cloud share into threshold values.
 """
 
 from __future__ import annotations
@@ -62,3 +70,25 @@ class Strategy(Protocol):
     name: str
 
     async def decide(self, req: RouteRequest, ctx: StrategyContext) -> Decision: ...
+
+
+@runtime_checkable
+class EscalatingStrategy(Strategy, Protocol):
+    """A strategy that may answer locally first and have the proxy re-ask the cloud."""
+
+    def needs_escalation(self, reply: dict[str, Any]) -> str | None:
+        """Why a local chat completion (non-streamed shape; a stream is folded into it first) is unusable,
+        or None when it may be released to the client. Must be pure: the proxy owns the round trips."""
+        ...
+
+
+@runtime_checkable
+class ScoringStrategy(Strategy, Protocol):
+    """A strategy that routes by comparing a score with thresholds (cloud when ``score >= threshold``)."""
+
+    #: the ``routing.params`` keys a calibrated threshold is pinned to
+    threshold_params: tuple[str, ...]
+
+    def score_request(self, req: RouteRequest, params: dict[str, Any]) -> dict[str, Any]:
+        """The features of ``req`` under ``params``; ``features["score"]`` is the number compared."""
+        ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pytest_hybrid_eval.routing import features as fx
 from pytest_hybrid_eval.routing.strategies import register
 from pytest_hybrid_eval.routing.strategies.base import Decision, RouteRequest, StrategyContext
-from pytest_hybrid_eval.routing.strategies.heuristic import decide_from_score, score_request
+from pytest_hybrid_eval.routing.strategies.heuristic import THRESHOLD_PARAMS, decide_from_score, score_request
 from pytest_hybrid_eval.routing.strategies.llm_classifier import ask_classifier
 
 DATA_FILES = ("keywords.yaml", "classifier_prompt.md")
@@ -18,6 +18,9 @@ DATA_FILES = ("keywords.yaml", "classifier_prompt.md")
 @register("cascade")
 class Cascade:
     name = "cascade"
+    #: outside the classifier band the heuristic's score decides, so calibration uses it and its thresholds
+    threshold_params = THRESHOLD_PARAMS
+    score_request = staticmethod(score_request)
 
     async def decide(self, req: RouteRequest, ctx: StrategyContext) -> Decision:
         band = float(ctx.params.get("band", 15))

@@ -1,8 +1,8 @@
 """Escalate: answer locally, check the reply, and let the proxy re-ask the cloud when the check fails.
 
 Unlike a gate that guesses before the call, this pays for the cloud only when the local answer is
-visibly unusable. ``needs_escalation`` is the check; it is pure so the proxy (which owns the HTTP
-round trips) can call it on a non-streamed local reply.
+visibly unusable. ``needs_escalation`` is the check (the strategy offers it as ``EscalatingStrategy``);
+it is pure so the proxy (which owns the HTTP round trips) can call it on a non-streamed local reply.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from pytest_hybrid_eval.routing import features as fx
 from pytest_hybrid_eval.routing.strategies import register
 from pytest_hybrid_eval.routing.strategies.base import Decision, RouteRequest, StrategyContext
+from pytest_hybrid_eval.routing.tokens import content_text
 
 DATA_FILES = ("keywords.yaml",)
 REFUSAL_WINDOW = 300
@@ -27,14 +28,6 @@ def _compile(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
 
 def refusal_patterns() -> list[re.Pattern[str]]:
     return _compile(tuple(fx.load_keywords().get("refusals") or ()))
-
-
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
 
 
 def _bad_tool_call(call: Any) -> str | None:
@@ -57,10 +50,10 @@ def _bad_tool_call(call: Any) -> str | None:
     return None
 
 
-def needs_escalation(reply_body: dict[str, Any]) -> str | None:
+def needs_escalation(reply: dict[str, Any]) -> str | None:
     """Why a local non-streamed chat completion is unusable (empty, truncated, malformed tool call,
     refusal), or None when it looks fine."""
-    choices = reply_body.get("choices") if isinstance(reply_body, dict) else None
+    choices = reply.get("choices") if isinstance(reply, dict) else None
     if not choices or not isinstance(choices[0], dict):
         return "no choices in reply"
     choice = choices[0]
@@ -72,7 +65,7 @@ def needs_escalation(reply_body: dict[str, Any]) -> str | None:
         bad = _bad_tool_call(call)
         if bad:
             return f"malformed tool call: {bad}"
-    text = _content_text(message.get("content"))
+    text = content_text(message.get("content"))
     if not text.strip() and not tool_calls:
         return "empty reply without tool calls"
     if message.get("refusal"):
@@ -87,6 +80,7 @@ def needs_escalation(reply_body: dict[str, Any]) -> str | None:
 @register("escalate")
 class Escalate:
     name = "escalate"
+    needs_escalation = staticmethod(needs_escalation)
 
     async def decide(self, req: RouteRequest, ctx: StrategyContext) -> Decision:
         return Decision(

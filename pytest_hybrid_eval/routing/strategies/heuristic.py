@@ -15,8 +15,12 @@ from pytest_hybrid_eval.routing import features as fx
 from pytest_hybrid_eval.routing.strategies import register
 from pytest_hybrid_eval.routing.strategies.base import Decision, RouteRequest, StrategyContext
 from pytest_hybrid_eval.routing.strategies.rules import keyword_matchers
+from pytest_hybrid_eval.routing.tokens import count_text
 
 DATA_FILES = ("keywords.yaml",)
+
+#: Both thresholds are what a calibrated score is compared with (agent calls and plain chat).
+THRESHOLD_PARAMS = ("threshold", "chat_threshold")
 
 DEFAULTS: dict[str, float] = {
     "threshold": 12.0,  # agent calls
@@ -49,7 +53,7 @@ def score_request(req: RouteRequest, params: dict[str, Any]) -> dict[str, Any]:
     messages = req.messages
     is_agent, agent_why = fx.is_agent_conversation(req.body, fx.load_keywords().get("agent_markers") or [])
     text = fx.delta_text(messages) if is_agent else fx.last_user_text(messages)
-    tokens = fx.count_tokens(text)
+    tokens = count_text(text)
     blocks = fx.count_code_blocks(text)
     cloud_m, local_m = keyword_matchers()
     cloud_kw = cloud_m.find(text)
@@ -102,6 +106,8 @@ def decide_from_score(feats: dict[str, Any]) -> Decision:
 @register("heuristic")
 class Heuristic:
     name = "heuristic"
+    threshold_params = THRESHOLD_PARAMS
+    score_request = staticmethod(score_request)
 
     async def decide(self, req: RouteRequest, ctx: StrategyContext) -> Decision:
         return decide_from_score(score_request(req, ctx.params))

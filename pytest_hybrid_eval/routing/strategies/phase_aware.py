@@ -16,7 +16,7 @@ from typing import Any
 from pytest_hybrid_eval.routing import features as fx
 from pytest_hybrid_eval.routing.strategies import register
 from pytest_hybrid_eval.routing.strategies.base import Decision, RouteRequest, StrategyContext
-from pytest_hybrid_eval.routing.strategies.heuristic import decide_from_score, score_request
+from pytest_hybrid_eval.routing.strategies.heuristic import THRESHOLD_PARAMS, decide_from_score, score_request
 
 DATA_FILES = ("keywords.yaml",)
 _WHERE = ("system", "last_user", "any")
@@ -55,6 +55,9 @@ def detect_phase(messages: list[dict[str, Any]]) -> tuple[str, str, str] | None:
 @register("phase-aware")
 class PhaseAware:
     name = "phase-aware"
+    #: without a decisive phase the heuristic's score decides, so calibration uses it and its thresholds
+    threshold_params = THRESHOLD_PARAMS
+    score_request = staticmethod(score_request)
 
     async def decide(self, req: RouteRequest, ctx: StrategyContext) -> Decision:
         found = detect_phase(req.messages)

@@ -11,6 +11,7 @@ from typing import Any
 from pytest_hybrid_eval.routing import features as fx
 from pytest_hybrid_eval.routing.strategies import register
 from pytest_hybrid_eval.routing.strategies.base import Decision, RouteRequest, StrategyContext
+from pytest_hybrid_eval.routing.tokens import ENCODING_NAME, count_text
 
 DATA_FILES = ("keywords.yaml",)
 
@@ -38,14 +39,14 @@ class Rules:
         token_limit = int(ctx.params.get("token_limit", 4000))
         block_limit = int(ctx.params.get("code_blocks", 3))
         text = fx.delta_text(req.messages)
-        tokens = fx.count_tokens(text)
+        tokens = count_text(text)
         blocks = fx.count_code_blocks(text)
         cloud_m, local_m = keyword_matchers()
         cloud_kw = cloud_m.find(text)
         local_kw = local_m.find(text)
         features: dict[str, Any] = {
             "tokens": tokens,
-            "tokenizer": fx.tokenizer_name(),
+            "tokenizer": ENCODING_NAME,
             "code_blocks": blocks,
             "cloud_keywords": cloud_kw,
             "local_keywords": local_kw,
