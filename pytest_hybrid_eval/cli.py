@@ -83,9 +83,9 @@ def cmd_tasks_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from pytest_hybrid_eval.analysis.hybrid_coding_eval_summary import summarize_hybrid_coding_eval
     from pytest_hybrid_eval.analysis.merge import load_sweeps
     from pytest_hybrid_eval.analysis.report import analyze
-    from pytest_hybrid_eval.analysis.seed_format import summarize_seed
     from pytest_hybrid_eval.pricing import load_table
 
     table = load_table(args.table)
@@ -93,15 +93,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     out = analyze(Path(args.dir), by=args.by or None, out=args.out, pricing=table, scenario=args.scenario,
                   frame=frame, n_resamples=args.resamples, margin=args.margin, allow_mixed=args.allow_mixed)
     if (frame["source_format"] != "row").any():
-        _print_seed_summary(summarize_seed(frame, table))
+        _print_predecessor_summary(summarize_hybrid_coding_eval(frame, table))
     print(f"analysis written to {out} (pricing table {Path(table.path).name}, sha {table.sha256[:12]})")
     for name in sorted(p.name for p in Path(out).iterdir()):
         print(f"  {name}")
     return 0
 
 
-def _print_seed_summary(df) -> None:
-    """Per seed route/agent: pass rate and total cloud cost under each scenario (seed-format input only)."""
+def _print_predecessor_summary(df) -> None:
+    """Per route/agent of hybrid-coding-eval's rows: pass rate and total cloud cost under each scenario."""
     import pandas as pd
 
     with pd.option_context("display.max_columns", None, "display.width", 200, "display.float_format", "{:.4f}".format):

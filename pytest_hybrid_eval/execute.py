@@ -25,6 +25,8 @@ from pytest_hybrid_eval.sandbox.select import limits_from_config
 from pytest_hybrid_eval.scoring.base import ScoreContext
 from pytest_hybrid_eval.scoring.registry import score, scorer_name
 from pytest_hybrid_eval.scoring.review import JudgeScorer
+from pytest_hybrid_eval.store.evidence import keep_evidence
+from pytest_hybrid_eval.store.layout import SweepDir
 from pytest_hybrid_eval.tasks.model import Task
 from pytest_hybrid_eval.usage import CallRecord, CellUsage, TokenCounts
 from pytest_hybrid_eval.workspace import collect_edits, prepare_workspace
@@ -38,12 +40,12 @@ class CellRuntime:
     proxy_url: str
     sandbox: Sandbox
     provenance: Provenance
-    evidence_dir: Path | None = None
+    sweep_dir: SweepDir | None = None  # where evidence is kept; None keeps none
 
     @property
     def sweep_id(self) -> str:
         """``<out dir name>@<config sha, 12 hex>``: two sweeps that share a config name never share an id."""
-        folder = self.evidence_dir.parent.name if self.evidence_dir is not None else self.config.name
+        folder = self.sweep_dir.name if self.sweep_dir is not None else self.config.name
         return f"{folder}@{self.config.sha256()[:12]}"
 
     def base_url(self, cell: Cell) -> str:
@@ -123,21 +125,11 @@ def _scoring_calls(rt: CellRuntime, cell: Cell, before: CellUsage) -> list[CallR
 
 def _keep_evidence(rt: CellRuntime, cell: Cell, edits: dict[str, str | None], result: AgentResult) -> None:
     """The agent's final files and log tails, so a cell can be re-scored later without re-running it."""
-    if rt.evidence_dir is None:
+    if rt.sweep_dir is None:
         return
-    base = rt.evidence_dir / cell.id
-    shutil.rmtree(base, ignore_errors=True)
-    for rel, content in edits.items():
-        if content is not None:
-            dest = base / "files" / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(content, encoding="utf-8")
-    base.mkdir(parents=True, exist_ok=True)
-    (base / "agent.log").write_text(
-        f"status: {result.status}\nreason: {result.reason}\nturns: {result.turns}\nextra: {result.extra}\n"
-        f"--- stdout (tail) ---\n{result.stdout_tail}\n--- stderr (tail) ---\n{result.stderr_tail}\n",
-        encoding="utf-8",
-    )
+    keep_evidence(rt.sweep_dir, cell.id, edits,
+                  f"status: {result.status}\nreason: {result.reason}\nturns: {result.turns}\nextra: {result.extra}\n"
+                  f"--- stdout (tail) ---\n{result.stdout_tail}\n--- stderr (tail) ---\n{result.stderr_tail}\n")
 
 
 def _row(cell: Cell, task: Task, rt: CellRuntime, started: datetime, t0: float, *, passed: bool, error: str,

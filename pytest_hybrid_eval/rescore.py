@@ -16,7 +16,6 @@ outcome and printed by the CLI; they are never silently dropped.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -26,17 +25,17 @@ from pathlib import Path
 
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.errors import HybridEvalError, TaskError
-from pytest_hybrid_eval.results import Row, RowWriter, read_rows
+from pytest_hybrid_eval.results import Row
 from pytest_hybrid_eval.sandbox.base import Sandbox
 from pytest_hybrid_eval.scoring.base import ScoreContext, ScoreResult
 from pytest_hybrid_eval.scoring.registry import score, scorer_name
+from pytest_hybrid_eval.store.evidence import read_evidence
+from pytest_hybrid_eval.store.layout import REJUDGED, RESCORED, SweepDir
+from pytest_hybrid_eval.store.record import SweepRecord, read_record
+from pytest_hybrid_eval.store.rows import RowWriter, read_rows
 from pytest_hybrid_eval.tasks.model import Task
 from pytest_hybrid_eval.usage import CallRecord
 
-SWEEP_FILE = "sweep.json"
-EVIDENCE_DIR = "evidence"
-RESCORED_PREFIX = "rescored"
-REJUDGED_PREFIX = "rejudged"
 RESCORE_NOTE = "rescored from evidence"
 REJUDGE_NOTE = "rejudged from evidence"
 # errors that belong to the scoring step: a new verdict replaces them; agent/backend errors stay
@@ -55,30 +54,10 @@ class Outcome:
     changed: int = 0  # cells whose pass/fail verdict differs from raw.jsonl
 
 
-# -- the sweep record --------------------------------------------------------------------------------------
+# -- the sweep's task roots ------------------------------------------------------------------------------
 
 
-def load_sweep(out_dir: Path) -> tuple[SweepConfig, dict]:
-    """The sweep's config and raw record from ``sweep.json`` (written by the controller at start)."""
-    path = out_dir / SWEEP_FILE
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HybridEvalError(f"{path}: not found; pass the directory a sweep wrote (it holds raw.jsonl and "
-                              "sweep.json)") from None
-    except (OSError, ValueError) as exc:
-        raise HybridEvalError(f"{path}: cannot be read ({exc}); it was written by the sweep, restore it") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("config"), dict):
-        raise HybridEvalError(f"{path}: has no 'config' mapping; it is not a sweep record")
-    try:
-        config = SweepConfig.model_validate(payload["config"])
-    except ValueError as exc:
-        first = str(exc).splitlines()[:3]
-        raise HybridEvalError(f"{path}: its config no longer validates ({' '.join(first)})") from None
-    return config, payload
-
-
-def _base_candidates(out_dir: Path, config: SweepConfig, payload: dict) -> list[Path]:
+def _base_candidates(out_dir: Path, record: SweepRecord) -> list[Path]:
     """Directories pytest may have run in, most likely first.
 
     A relative ``out_dir`` in the config was resolved against that directory, so stripping it from the
@@ -87,16 +66,17 @@ def _base_candidates(out_dir: Path, config: SweepConfig, payload: dict) -> list[
     """
     out = out_dir.resolve()
     candidates: list[Path] = []
+    config = record.config
     configured = Path(config.out_dir.replace("{name}", config.name))
     if not configured.is_absolute():
         parts = configured.parts
         if len(out.parts) > len(parts) and out.parts[-len(parts):] == parts:
             candidates.append(Path(*out.parts[: -len(parts)]))
-    argv = payload.get("argv") if isinstance(payload.get("argv"), list) else []
+    argv = record.argv
     for i, arg in enumerate(argv):
-        if isinstance(arg, str) and arg.startswith("--rootdir="):
+        if arg.startswith("--rootdir="):
             candidates.append(Path(arg.split("=", 1)[1]))
-        elif arg == "--rootdir" and i + 1 < len(argv) and isinstance(argv[i + 1], str):
+        elif arg == "--rootdir" and i + 1 < len(argv):
             candidates.append(Path(argv[i + 1]))
     candidates.append(Path.cwd())
     candidates += list(out.parents)
@@ -110,7 +90,7 @@ def _base_candidates(out_dir: Path, config: SweepConfig, payload: dict) -> list[
     return unique
 
 
-def resolve_roots(out_dir: Path, config: SweepConfig, payload: dict, roots: list[str] | None = None,
+def resolve_roots(out_dir: Path, record: SweepRecord, roots: list[str] | None = None,
                   needed: set[str] | None = None) -> tuple[list[Path], dict[str, Task]]:
     """The task roots and the tasks found there; explicit ``roots`` win over the recorded ones."""
     from pytest_hybrid_eval.tasks.model import discover_tasks
@@ -126,9 +106,9 @@ def resolve_roots(out_dir: Path, config: SweepConfig, payload: dict, roots: list
         if missing:
             raise HybridEvalError(f"task root(s) not found: {', '.join(missing)}; pass existing directories")
         return paths, load(paths)
-    recorded = config.tasks.roots
+    recorded = record.config.tasks.roots
     fallback: tuple[list[Path], dict[str, Task]] | None = None
-    for base in _base_candidates(out_dir, config, payload):
+    for base in _base_candidates(out_dir, record):
         paths = [(Path(r) if Path(r).is_absolute() else base / r).resolve() for r in recorded]
         if not all(p.is_dir() for p in paths):
             continue
@@ -143,42 +123,6 @@ def resolve_roots(out_dir: Path, config: SweepConfig, payload: dict, roots: list
         return fallback
     raise HybridEvalError(f"the sweep's task roots {recorded} were not found relative to the directory pytest "
                           f"ran in; pass --roots DIR [DIR ...] naming them")
-
-
-def evidence_files(out_dir: Path, cell_id: str, task: Task) -> dict[str, str | None] | None:
-    """The agent's final editable files as kept by the sweep; None when the cell has no evidence.
-
-    The sweep keeps only files that existed at the end, so an editable file absent from the evidence
-    was deleted (or never created) by the agent and reads as None, exactly as the sweep scored it.
-    """
-    base = out_dir / EVIDENCE_DIR / cell_id
-    if not base.is_dir():
-        return None
-    files = base / "files"
-    out: dict[str, str | None] = {}
-    for rel in task.editable:
-        path = files / rel
-        out[rel] = path.read_text(encoding="utf-8", errors="replace") if path.is_file() and not path.is_symlink() else None
-    return out
-
-
-def new_file_path(out_dir: Path, prefix: str, new_file: Path | str | None = None) -> Path:
-    """A file that does not exist yet: ``<prefix>-<UTC timestamp>.jsonl`` unless one is named."""
-    if new_file is not None:
-        path = Path(new_file)
-        path = path if path.is_absolute() else out_dir / path
-        if path.exists():
-            raise HybridEvalError(f"{path} already exists; rescoring never rewrites a results file, name a new one")
-        if path.resolve() == (out_dir / "raw.jsonl").resolve():
-            raise HybridEvalError("refusing to write to raw.jsonl; rescored rows go to a new file")
-        return path
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = out_dir / f"{prefix}-{stamp}.jsonl"
-    n = 1
-    while path.exists():
-        path = out_dir / f"{prefix}-{stamp}-{n}.jsonl"
-        n += 1
-    return path
 
 
 def rescored_row(old: Row, sc: ScoreResult, scorer: str, note: str, sandbox: Sandbox | None = None,
@@ -220,12 +164,11 @@ def rescored_row(old: Row, sc: ScoreResult, scorer: str, note: str, sandbox: San
     return old.model_copy(update=update)
 
 
-def _rows_and_tasks(out_dir: Path, roots: list[str] | None) -> tuple[SweepConfig, list[Row], list[Path], dict[str, Task]]:
-    out_dir = Path(out_dir)
-    config, payload = load_sweep(out_dir)
-    rows = read_rows(out_dir / "raw.jsonl").rows
-    paths, tasks = resolve_roots(out_dir, config, payload, roots, needed={r.task_id for r in rows})
-    return config, rows, paths, tasks
+def _rows_and_tasks(sweep: SweepDir, roots: list[str] | None) -> tuple[SweepConfig, list[Row], list[Path], dict[str, Task]]:
+    record = read_record(sweep)
+    rows = read_rows(sweep.raw).rows
+    paths, tasks = resolve_roots(sweep.path, record, roots, needed={r.task_id for r in rows})
+    return record.config, rows, paths, tasks
 
 
 # -- rescore ---------------------------------------------------------------------------------------------------
@@ -237,8 +180,9 @@ def rescore_sweep(out_dir: Path | str, new_file: Path | str | None = None, roots
     from pytest_hybrid_eval.sandbox.select import limits_from_config, make_sandbox
 
     out_dir = Path(out_dir)
-    config, rows, paths, tasks = _rows_and_tasks(out_dir, roots)
-    target = new_file_path(out_dir, RESCORED_PREFIX, new_file)
+    sweep = SweepDir(out_dir)
+    config, rows, paths, tasks = _rows_and_tasks(sweep, roots)
+    target = sweep.new_results_file(RESCORED, new_file)
     if sandbox is None:
         with warnings.catch_warnings(record=True):
             warnings.simplefilter("always")
@@ -251,7 +195,7 @@ def rescore_sweep(out_dir: Path | str, new_file: Path | str | None = None, roots
         if task is None:
             outcome.skipped.append((old.cell_id, f"task {old.task_id!r} not found under {', '.join(map(str, paths))}"))
             continue
-        files = evidence_files(out_dir, old.cell_id, task)
+        files = read_evidence(sweep, old.cell_id, task.editable)
         if files is None:
             outcome.missing_evidence.append(old.cell_id)
             continue
@@ -284,10 +228,10 @@ def rejudge_sweep(out_dir: Path | str, proxy_url: str | None = None, new_file: P
     """
     from pytest_hybrid_eval.routing.service import fetch_usage, start_services
 
-    out_dir = Path(out_dir)
-    config, rows, paths, tasks = _rows_and_tasks(out_dir, roots)
+    sweep = SweepDir(out_dir)
+    config, rows, paths, tasks = _rows_and_tasks(sweep, roots)
     review_rows = [r for r in rows if r.task_id in tasks and scorer_name(tasks[r.task_id]) == "rubric"]
-    target = new_file_path(out_dir, REJUDGED_PREFIX, new_file)
+    target = sweep.new_results_file(REJUDGED, new_file)
     outcome = Outcome(path=target, roots=paths)
     for r in rows:
         if r.task_id not in tasks:
@@ -305,7 +249,7 @@ def rejudge_sweep(out_dir: Path | str, proxy_url: str | None = None, new_file: P
         writer = RowWriter(target)
         for old in review_rows:
             task = tasks[old.task_id]
-            files = evidence_files(out_dir, old.cell_id, task)
+            files = read_evidence(sweep, old.cell_id, task.editable)
             if files is None:
                 outcome.missing_evidence.append(old.cell_id)
                 continue
@@ -403,6 +347,5 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["Outcome", "configure_rejudge_parser", "configure_rescore_parser", "evidence_files",
-           "load_sweep", "rejudge", "rejudge_main", "rejudge_sweep", "rescore", "rescore_main", "rescore_sweep",
-           "rescored_row", "resolve_roots"]
+__all__ = ["Outcome", "configure_rejudge_parser", "configure_rescore_parser", "rejudge", "rejudge_main",
+           "rejudge_sweep", "rescore", "rescore_main", "rescore_sweep", "rescored_row", "resolve_roots"]

@@ -6,7 +6,6 @@ backend and raw.jsonl; workers only build what they need to run cells and hand r
 
 from __future__ import annotations
 
-import json
 import sys
 import warnings
 from datetime import UTC, datetime
@@ -20,19 +19,14 @@ from pytest_hybrid_eval.datafiles import data_dir, sha256_file
 from pytest_hybrid_eval.env import git_sha, hardware_ref, manifest
 from pytest_hybrid_eval.errors import ConfigError, HybridEvalError
 from pytest_hybrid_eval.execute import CellRuntime
-from pytest_hybrid_eval.outdir_lock import OutDirLock
 from pytest_hybrid_eval.pricing import load_table
-from pytest_hybrid_eval.results import (
-    Provenance,
-    RetryErrors,
-    Row,
-    RowWriter,
-    finished_cells,
-    read_rows,
-    unwritable,
-)
+from pytest_hybrid_eval.results import Provenance, RetryErrors, Row
 from pytest_hybrid_eval.routing.strategies import strategy_names
 from pytest_hybrid_eval.sandbox.base import Sandbox
+from pytest_hybrid_eval.store.layout import SweepDir
+from pytest_hybrid_eval.store.lock import OutDirLock
+from pytest_hybrid_eval.store.record import SweepRecord, recorded_config_sha, write_record
+from pytest_hybrid_eval.store.rows import RowWriter, finished_cells, read_all_rows
 from pytest_hybrid_eval.tasks.model import Task, discover_tasks
 
 
@@ -42,6 +36,7 @@ class SweepSession:
         self.rootdir = rootdir
         self.is_controller = is_controller
         self.out_dir = config.resolved_out_dir(rootdir)
+        self.sweep_dir = SweepDir(self.out_dir)
         # the config's tasks.roots plus any root a plugin contributed (pytest_hybrid_task_roots)
         self.roots = roots if roots is not None else [
             (Path(r) if Path(r).is_absolute() else rootdir / r).resolve() for r in config.tasks.roots
@@ -91,8 +86,8 @@ class SweepSession:
         from pytest_hybrid_eval.routing.budget import recorded_spend
 
         self.lock.acquire()
-        raw = self.out_dir / "raw.jsonl"
-        rows = read_rows(raw, dedupe=False).rows if raw.exists() else []
+        recorded = read_all_rows(self.sweep_dir)
+        rows = recorded.rows if recorded else []
         self.spent_before_usd = recorded_spend(rows, self.pricing, self.config.pricing.primary)
         cap = self.config.budget.max_cloud_usd
         if check_budget and cap is not None and self.spent_before_usd >= cap:
@@ -141,11 +136,8 @@ class SweepSession:
         self.services = start_services(self.config, factory)
         self.services.budget.start_from(self.spent_before_usd)  # no cell has run yet
         self.proxy_url = self.services.proxy_url
-        try:
-            self._write_sweep_json()
-        except OSError as exc:  # read-only or full out dir
-            raise unwritable(self.out_dir, exc) from None
-        self.writer = RowWriter(self.out_dir / "raw.jsonl")
+        self._write_sweep_json()
+        self.writer = RowWriter(self.sweep_dir.raw)
 
     def stop(self) -> None:
         if self.services is not None:
@@ -154,33 +146,26 @@ class SweepSession:
         self.lock.release()
 
     def _write_sweep_json(self) -> None:
-        path = self.out_dir / "sweep.json"
         sha = self.config.sha256()
-        if path.exists() and (self.out_dir / "raw.jsonl").exists():
-            try:
-                old = json.loads(path.read_text()).get("config_sha")
-            except (OSError, ValueError):
-                old = None
+        if self.sweep_dir.raw.exists():
+            old = recorded_config_sha(self.sweep_dir)
             if old and old != sha:
                 raise HybridEvalError(
                     f"{self.out_dir} holds a sweep with config sha {old[:12]}, this run has {sha[:12]}; "
                     "pass --hybrid-out DIR (or --hybrid-set name=NEW) to start a fresh sweep directory"
                 )
-        payload = {
-            "config_sha": sha,
-            "config": self.config.model_dump(mode="json"),
-            "pricing_table": Path(self.pricing.path).name,
-            "pricing_sha": self.pricing.sha256,
-            "package_version": __version__,
-            "git_sha": self.git_sha,
-            "started_at": self.sweep_started.isoformat(),
-            "argv": sys.argv,
-            "tasks": sorted(t for t, task in self.tasks.items() if self.selected(task)),
-            "manifest": manifest(self.config, probe_backends=False),
-        }
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_record(self.sweep_dir, SweepRecord(
+            config_sha=sha,
+            config=self.config,
+            pricing_table=Path(self.pricing.path).name,
+            pricing_sha=self.pricing.sha256,
+            package_version=__version__,
+            git_sha=self.git_sha,
+            started_at=self.sweep_started,
+            argv=sys.argv,
+            tasks=sorted(t for t, task in self.tasks.items() if self.selected(task)),
+            manifest=manifest(self.config, probe_backends=False),
+        ))
 
     def budget_state(self) -> dict | None:
         """The controller's live cloud spend when a cap is configured (None otherwise)."""
@@ -250,5 +235,5 @@ class SweepSession:
             proxy_url=self.proxy_url,
             sandbox=sandbox,
             provenance=prov,
-            evidence_dir=self.out_dir / "evidence",
+            sweep_dir=self.sweep_dir,
         )

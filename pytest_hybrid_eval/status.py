@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pytest_hybrid_eval.config import SweepConfig
-from pytest_hybrid_eval.errors import ResultsError
 from pytest_hybrid_eval.pricing import load_table
-from pytest_hybrid_eval.results import latest_per_cell, read_rows
 from pytest_hybrid_eval.routing.budget import recorded_spend
+from pytest_hybrid_eval.store.layout import SweepDir
+from pytest_hybrid_eval.store.record import read_record
+from pytest_hybrid_eval.store.rows import latest_per_cell, read_all_rows
 
 
 def sweep_status(out_dir: Path) -> dict:
-    sweep_file = out_dir / "sweep.json"
-    if not sweep_file.exists():
-        raise ResultsError(f"{out_dir}: no sweep.json here; pass the sweep's output directory (results/runs/<name>)")
-    try:
-        meta = json.loads(sweep_file.read_text(encoding="utf-8"))
-        cfg = SweepConfig.model_validate(meta["config"])
-        started = datetime.fromisoformat(meta["started_at"])
-        sha = meta["config_sha"]
-    except (ValueError, KeyError, TypeError) as exc:  # bad JSON, a missing key, a config that no longer validates
-        raise ResultsError(f"{sweep_file}: not a readable sweep.json ({type(exc).__name__}); "
-                           "pass the output directory of a sweep this version wrote") from None
-    expected = len(meta.get("tasks", [])) * len(cfg.agents) * len(cfg.strategies) * len(cfg.seeds)
-    report = read_rows(out_dir, dedupe=False) if (out_dir / "raw.jsonl").exists() else None
+    sweep = SweepDir(out_dir)
+    record = read_record(sweep)
+    cfg, sha, started = record.config, record.config_sha, record.started_at
+    expected = record.expected_cells()
+    report = read_all_rows(sweep)
     every_row = report.rows if report else []
     rows = [r for r in latest_per_cell(every_row) if r.provenance.config_sha == sha]
     table = load_table(cfg.pricing.table)

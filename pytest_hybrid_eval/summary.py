@@ -71,7 +71,7 @@ def write_summary(tr, sess, report: bool) -> None:
                           yellow=True)
     resumed = f", {len(sess.recorded_seen)} recorded earlier (resumed; --hybrid-rerun runs them again)" if sess.recorded_seen else ""
     tr.write_line(f"rows:  {sess.writer.path}  ({len(sess.rows)} written this run{resumed})")
-    tr.write_line(f"sweep: {sess.out_dir / 'sweep.json'}")
+    tr.write_line(f"sweep: {sess.sweep_dir.sweep_json}")
     if report and rows:
         _report(tr, sess)
 

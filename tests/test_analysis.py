@@ -1,4 +1,4 @@
-"""End-to-end analysis on synthetic sweeps with known ground truth and on seed-format fixtures."""
+"""End-to-end analysis on synthetic sweeps with known ground truth and on rows of hybrid-coding-eval."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pytest_hybrid_eval.analysis import analyze, load, summarize_seed
+from pytest_hybrid_eval.analysis import analyze, load, summarize_hybrid_coding_eval
 from pytest_hybrid_eval.analysis.frame import add_costs
 from pytest_hybrid_eval.analysis.synthetic import StrategySpec, synthetic_rows
 from pytest_hybrid_eval.errors import ResultsError
 from pytest_hybrid_eval.pricing import load_table
 from pytest_hybrid_eval.results import Row
 
-FIXTURES = Path(__file__).parent / "fixtures" / "seed"
-SEED_DATA = Path("/work/shared/datasets")
+FIXTURES = Path(__file__).parent / "fixtures" / "hybrid_coding_eval"
+PREDECESSOR_DATA = Path("/work/shared/datasets")  # hybrid-coding-eval's published runs
 
 
 def _write(tmp: Path, rows: list[Row], name: str = "sweep") -> Path:
@@ -119,9 +119,9 @@ def test_frame_from_rows_dedupes_and_prices(tmp_path: Path) -> None:
     assert load(tmp_path).shape[0] == 2  # a folder of sweeps
 
 
-def test_seed_early_fixture_semantics() -> None:
+def test_hybrid_coding_eval_early_fixture_semantics() -> None:
     df = load(FIXTURES / "early")
-    assert len(df) == 8 and set(df["source_format"]) == {"seed-early"}
+    assert len(df) == 8 and set(df["source_format"]) == {"hybrid-coding-eval-early"}
     by = df.set_index(["task_id", "strategy", "seed"])
     assert not by.loc[("suite/beta", "R2", 0), "graded"]  # functional_pass null: not graded
     err = by.loc[("suite/gamma", "R1", 0)]
@@ -137,33 +137,33 @@ def test_seed_early_fixture_semantics() -> None:
     assert priced[("suite/beta", "R1", 0)] == pytest.approx(2_000_000 * 0.5 / 1e6)  # cached capped at prompt
     assert priced[("other/delta", "R3", 0)] == pytest.approx(5.0)  # no split: all cloud
     assert priced[("suite/alpha", "R2", 0)] == 0.0  # local is free
-    s = summarize_seed(df).set_index("strategy")
+    s = summarize_hybrid_coding_eval(df).set_index("strategy")
     assert s.loc["R1", "graded"] == 3 and s.loc["R1", "passed"] == 2
     assert s.loc["R2", "rows"] == 3 and s.loc["R2", "graded"] == 2
     assert s.loc["R1", "cost__gpt-5.5"] == pytest.approx(7.1 + 1.0 + 0.5)
 
 
-def test_seed_late_fixture_and_analysis(tmp_path: Path) -> None:
+def test_hybrid_coding_eval_late_fixture_and_analysis(tmp_path: Path) -> None:
     df = load(FIXTURES / "late")
     assert set(df["agent"]) == {"cline", "aider"} and set(df["seed"]) == {1, 2}
     assert set(df["strategy"]) == {"always-cloud", "always-local", "cascade"}
     timed_out = df[df["error"] == "agent_timeout"]
     assert len(timed_out) == 1 and bool(timed_out["graded"].iloc[0]) and not timed_out["passed"].iloc[0]
-    s = summarize_seed(df, scenarios=["anthropic-claude-haiku-4.5"]).set_index(["agent", "strategy"])
+    s = summarize_hybrid_coding_eval(df, scenarios=["anthropic-claude-haiku-4.5"]).set_index(["agent", "strategy"])
     assert s.loc[("cline", "always-local"), "pass_rate"] == pytest.approx(4 / 6)
     assert s.loc[("cline", "always-cloud"), "cost__claude-haiku-4-5"] == pytest.approx(6 * (0.1 + 0.05))
     out = analyze(FIXTURES / "late", out=tmp_path / "a", n_resamples=300)
     assert "(live backend)" in (out / "decision_matrix.md").read_text()
-    assert (out / "seed_summary.csv").exists()
+    assert (out / "hybrid_coding_eval_summary.csv").exists()
 
 
-@pytest.mark.skipif(not SEED_DATA.is_dir(), reason="seed datasets not present")
-def test_real_seed_datasets(tmp_path: Path) -> None:
-    df = load(SEED_DATA)
+@pytest.mark.skipif(not PREDECESSOR_DATA.is_dir(), reason="hybrid-coding-eval's datasets not present")
+def test_real_hybrid_coding_eval_datasets(tmp_path: Path) -> None:
+    df = load(PREDECESSOR_DATA)
     assert len(df) == 430 and set(df["task_class"]) == {"A", "B", "C", "D"}
-    s = summarize_seed(df)
+    s = summarize_hybrid_coding_eval(df)
     assert int(s["rows"].sum()) == 430 and (s.loc[s["strategy"] == "R2", "cost__gpt-5.5"] == 0).all()
-    out = analyze(SEED_DATA, out=tmp_path / "seed", n_resamples=300)
+    out = analyze(PREDECESSOR_DATA, out=tmp_path / "hce", n_resamples=300)
     assert (out / "report.html").exists()
 
 

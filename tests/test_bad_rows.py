@@ -1,6 +1,6 @@
 """One policy for bad rows: analyze, status and a resume refuse a bad raw.jsonl line with the same line.
 
-The message comes from one reader (``results.read_rows``): file, line number, what is wrong, the fix.
+The message comes from one reader (``store.rows.read_rows``): file, line number, what is wrong, the fix.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from pytest_hybrid_eval.analysis import load
 from pytest_hybrid_eval.errors import ResultsError
-from pytest_hybrid_eval.results import RowWriter, read_rows
+from pytest_hybrid_eval.store.rows import RowWriter, read_rows
 from tests.test_plugin import run
 from tests.test_results_rows import make_row
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pytest_hybrid_eval.errors import ResultsError
-from pytest_hybrid_eval.results import RowWriter, read_rows
+from pytest_hybrid_eval.store.rows import RowWriter, read_rows
 from tests.test_plugin import rows, run, write_config, write_task
 
 

@@ -6,15 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import get_args
 
-from pytest_hybrid_eval.results import (
-    INFRA_ERRORS,
-    ErrorClass,
-    Provenance,
-    Row,
-    RowWriter,
-    finished_cells,
-    read_rows,
-)
+from pytest_hybrid_eval.results import INFRA_ERRORS, ErrorClass, Provenance, Row
+from pytest_hybrid_eval.store.rows import RowWriter, finished_cells, read_rows
 
 
 def make_row(cell_id: str, error: str = "none", passed: bool = True) -> Row:

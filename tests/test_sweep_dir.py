@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pytest_hybrid_eval.pricing import load_table
-from pytest_hybrid_eval.results import read_rows
+from pytest_hybrid_eval.store.rows import read_rows
 from tests.test_plugin import rows, write_config, write_task
 
 CAP = 0.005

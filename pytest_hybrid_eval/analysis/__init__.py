@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from pytest_hybrid_eval.analysis.frame import load
+from pytest_hybrid_eval.analysis.hybrid_coding_eval_summary import summarize_hybrid_coding_eval
 from pytest_hybrid_eval.analysis.report import analyze
-from pytest_hybrid_eval.analysis.seed_format import summarize_seed
 
-__all__ = ["analyze", "load", "summarize_seed"]
+__all__ = ["analyze", "load", "summarize_hybrid_coding_eval"]

@@ -1,23 +1,24 @@
 """Load sweep results into one flat DataFrame, one row per cell, whatever format wrote them.
 
 Every later step (aggregates, intervals, charts) works on these flat columns only, so our Row schema and
-the seed project's two row formats are reconciled here, once. Nothing is dropped: error rows stay and
-count as failures; ungraded seed rows stay (for cost) with ``graded`` False.
+the two row formats of hybrid-coding-eval (the predecessor project) are reconciled here, once. The files
+are read by the store (``store.rows``, ``store.hybrid_coding_eval``). Nothing is dropped: error rows stay
+and count as failures; ungraded hybrid-coding-eval rows stay (for cost) with ``graded`` False.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pytest_hybrid_eval.analysis.seed_format import is_seed_record, seed_records_to_dicts
-from pytest_hybrid_eval.errors import ResultsError
 from pytest_hybrid_eval.pricing import PricingTable, cost_from_counts
-from pytest_hybrid_eval.results import INFRA_ERRORS, Row, jsonl_lines, line_error, read_rows
+from pytest_hybrid_eval.results import INFRA_ERRORS, Row
+from pytest_hybrid_eval.store import hybrid_coding_eval
+from pytest_hybrid_eval.store.layout import results_files
+from pytest_hybrid_eval.store.rows import read_rows
 
 # INFRA_ERRORS (errors that say nothing about the agent/strategy; the "excluding infra errors" column leaves
 # them out) is defined once, in results, where resume uses it too.
@@ -122,70 +123,20 @@ def flatten_row(r: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def _read_our_rows(path: Path) -> list[dict[str, Any]]:
-    """Our raw.jsonl through ``results.read_rows``, the one reader: every line is validated against the
-    Row schema (a row it forbids is refused with the same line-numbered error as status and resume), a
-    torn last line is tolerated and the last row per cell wins."""
-    return [row_to_dict(r) for r in read_rows(path).rows]
-
-
-def _sweep_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if (path / "raw.jsonl").is_file():
-        return [path / "raw.jsonl"]
-    if path.is_dir():
-        found = sorted(p / "raw.jsonl" for p in path.iterdir() if (p / "raw.jsonl").is_file())
-        if found:
-            return found
-    raise ResultsError(
-        f"{path}: no raw.jsonl here or in its sub-folders; pass a sweep directory or a raw.jsonl"
-    )
-
-
-def _first_record(path: Path) -> dict[str, Any] | None:
-    """The first line as a JSON object, or None when it is not one (then our reader names the problem)."""
-    try:
-        with path.open("rb") as fh:
-            first = next((raw for raw in fh if raw.strip()), None)
-    except OSError:
-        return None  # the reader that follows says why the file cannot be read
-    if first is None:
-        return None
-    try:
-        obj = json.loads(first.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
-def _load_seed_file(path: Path) -> list[dict[str, Any]]:
-    """The predecessor's rows: same line splitting, torn-tail tolerance and error wording as ours."""
-    records: list[dict[str, Any]] = []
-    lines, open_tail = jsonl_lines(path)
-    for n, (lineno, line) in enumerate(lines, start=1):
-        try:
-            records.append(json.loads(line.decode("utf-8")))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            if open_tail and n == len(lines):
-                continue  # a torn last line, as results.read_rows tolerates
-            raise line_error(path, lineno, "not valid JSON") from None
-    return seed_records_to_dicts(records, sweep=path.parent.name)
-
-
 def load(path: Path | str) -> pd.DataFrame:
     """A sweep dir, a raw.jsonl, or a folder of sweeps → one flat DataFrame (columns: ``COLUMNS``).
 
-    Our rows are read with ``results.read_rows`` semantics (last row per cell wins, as on resume; a torn
-    last line is skipped); seed-format files are detected by their fields and converted by ``seed_format``.
+    Our rows come through ``store.rows.read_rows``, the one reader: every line is validated against the
+    Row schema (a bad line is refused with the same line-numbered error as status and resume), a torn
+    last line is skipped and the last row per cell wins, as on resume. Files of hybrid-coding-eval are
+    recognised by their fields and converted by ``store.hybrid_coding_eval``.
     """
     dicts: list[dict[str, Any]] = []
-    for f in _sweep_files(Path(path)):
-        first = _first_record(f)
-        if first is not None and is_seed_record(first):
-            dicts.extend(_load_seed_file(f))
+    for f in results_files(path):
+        if hybrid_coding_eval.is_file(f):
+            dicts.extend(hybrid_coding_eval.read_file(f))
         else:
-            dicts.extend(_read_our_rows(f))
+            dicts.extend(row_to_dict(r) for r in read_rows(f).rows)
     return to_frame(dicts)
 
 

@@ -9,13 +9,15 @@ decision groups are split by model (and by config where one model set ran under 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from pytest_hybrid_eval.analysis.frame import load
 from pytest_hybrid_eval.errors import ResultsError
+from pytest_hybrid_eval.store.layout import SweepDir, results_files
+from pytest_hybrid_eval.store.record import read_record
 
 #: The provenance columns that must agree for rows to be pooled, with the words used when they do not.
 CHECKED = (("config_sha", "config hashes"), ("model_set", "model sets"), ("pricing_sha", "pricing hashes"))
@@ -54,8 +56,8 @@ def check_provenance(df: pd.DataFrame, allow_mixed: bool = False, source: str = 
 
 
 def model_set(df: pd.DataFrame) -> pd.Series:
-    """The sweep's models (local + cloud) from provenance; empty when unrecorded (the seed's rows name
-    per-call backends instead, which differ by route within one sweep and are not a model set)."""
+    """The sweep's models (local + cloud) from provenance; empty when unrecorded (hybrid-coding-eval's rows
+    name per-call backends instead, which differ by route within one sweep and are not a model set)."""
     local, cloud = df["local_model"].fillna("").astype(str), df["cloud_model"].fillna("").astype(str)
     both = local + "+" + cloud
     return both.where((local != "") | (cloud != ""), "")
@@ -76,21 +78,19 @@ def assert_unique_pairs(df: pd.DataFrame) -> None:
 def load_sweeps(path: Path | str) -> pd.DataFrame:
     """Every raw.jsonl under ``path`` through ``frame.load``, each row's sweep id set from its folder and
     config hash (``sweep_ids``) — so two folders never share an id, even when their configs share a name."""
-    from pytest_hybrid_eval.analysis.frame import _sweep_files, load
-
     parts = []
-    for f in _sweep_files(Path(path)):
+    for f in results_files(path):
         df = load(f)
         parts.append(sweep_ids(df, pd.Series([f.parent.name] * len(df), index=df.index, dtype=str)))
     return pd.concat(parts, ignore_index=True) if parts else load(path)
 
 
 def configured_margin(path: Path | str, default: float = 0.05) -> float:
-    """``analysis.margin`` from the sweep.json of ``path`` (a sweep dir or its raw.jsonl), else ``default``."""
+    """``analysis.margin`` from the sweep record of ``path`` (a sweep dir or its raw.jsonl), else ``default``
+    (a folder of sweeps, or rows without a readable sweep.json: the margin is then the caller's choice)."""
     p = Path(path)
-    meta = (p if p.is_dir() else p.parent) / "sweep.json"
     try:
-        cfg = json.loads(meta.read_text(encoding="utf-8")).get("config") or {}
-        return float(((cfg.get("analysis") or {}).get("margin")) or default)
-    except (OSError, ValueError, AttributeError, TypeError):
+        record = read_record(SweepDir(p if p.is_dir() else p.parent))
+    except ResultsError:
         return default
+    return record.config.analysis.margin or default

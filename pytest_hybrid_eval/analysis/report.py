@@ -23,13 +23,15 @@ from pytest_hybrid_eval.analysis.aggregate import aggregate, cell_table
 from pytest_hybrid_eval.analysis.comparisons import ALL_AGENTS, compare_strategies, comparisons_markdown
 from pytest_hybrid_eval.analysis.decision_matrix import decide, matrix_markdown
 from pytest_hybrid_eval.analysis.frame import add_costs
+from pytest_hybrid_eval.analysis.hybrid_coding_eval_summary import summarize_hybrid_coding_eval
 from pytest_hybrid_eval.analysis.intervals import group_intervals
 from pytest_hybrid_eval.analysis.merge import SPLIT_COLUMN, check_provenance, configured_margin, load_sweeps
 from pytest_hybrid_eval.analysis.power import power_rows
-from pytest_hybrid_eval.analysis.seed_format import summarize_seed
 from pytest_hybrid_eval.analysis.token_budget import budget_markdown, token_budget
 from pytest_hybrid_eval.errors import ResultsError
 from pytest_hybrid_eval.pricing import DEFAULT_TABLE, PricingTable, load_table
+from pytest_hybrid_eval.store import hybrid_coding_eval
+from pytest_hybrid_eval.store.layout import SweepDir
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -83,7 +85,7 @@ def analyze(
             f"--by {','.join(missing)}: not a result column; try task_class, family or difficulty"
         )
     df = add_costs(df, table, scen, primary)
-    base = Path(out) if out is not None else (dir if dir.is_dir() else dir.parent) / "analysis"
+    base = Path(out) if out is not None else SweepDir(dir if dir.is_dir() else dir.parent).analysis
     (base / "charts").mkdir(parents=True, exist_ok=True)
     note = charts.backend_note(df)
     label_keys = [*([SPLIT_COLUMN] if split else []), "agent", *extra]
@@ -116,8 +118,8 @@ def analyze(
     (base / "token_budget.md").write_text(budget_md, encoding="utf-8")
     power = power_rows(decisions, df, label_keys)
     _dump(base / "power.json", power)
-    if df["source_format"].astype(str).str.startswith("seed").any():
-        summarize_seed(df, table, scen).to_csv(base / "seed_summary.csv", index=False)
+    if df["source_format"].isin([hybrid_coding_eval.EARLY, hybrid_coding_eval.LATE]).any():
+        summarize_hybrid_coding_eval(df, table, scen).to_csv(base / "hybrid_coding_eval_summary.csv", index=False)
 
     chart_ivs = iv_map if not extra and not split else None  # else charts need (agent, strategy) intervals anew
     pngs = _charts(df, note, base / "charts", primary, n_resamples, chart_ivs)

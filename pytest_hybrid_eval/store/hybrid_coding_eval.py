@@ -1,41 +1,45 @@
-"""Read the seed project's two raw.jsonl row formats and summarise them on our terms.
+"""Read the raw.jsonl rows of hybrid-coding-eval, the predecessor project, as rows of the analysis frame.
 
-Early kind: ``category`` A–D and ``route`` R1–R5 (the route is the routing configuration; no agent,
-strategy or seed). Later kind: ``route`` is the agent name, ``router_strategy`` the strategy, ``seed`` an
-int. Both carry tokens (optionally split local/cloud), latency, quality and routing blocks.
+Its rows come in two kinds. Early: ``category`` A–D and ``route`` R1–R5 (the route is the routing
+configuration; no agent, strategy or seed). Later: ``route`` is the agent name, ``router_strategy`` the
+strategy, ``seed`` an int. Both carry tokens (optionally split local/cloud), latency, quality and
+routing blocks.
 
-Semantics applied (SEED-NOTES): ``functional_pass`` null means "not graded" (kept for cost, left out of
-pass rates) unless the row has an error — error rows are failures, never dropped. Cost is not stored:
-cloud tokens × scenario price, local tokens free, cached capped at the cloud prompt, and a row without a
-local/cloud split counts as all cloud (the conservative reading).
+Semantics applied: ``functional_pass`` null means "not graded" (kept for cost, left out of pass rates)
+unless the row has an error — error rows are failures, never dropped. Cost is not stored: cloud tokens
+× scenario price, local tokens free, cached capped at the cloud prompt, and a row without a local/cloud
+split counts as all cloud (the conservative reading). The summary on our terms is
+``analysis.hybrid_coding_eval_summary``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from pytest_hybrid_eval.store.jsonl import jsonl_lines, line_error
 
-from pytest_hybrid_eval.pricing import PricingTable, load_table
-from pytest_hybrid_eval.stats import wilson_many
+#: ``source_format`` of the frame rows read from each kind (ours are "row")
+EARLY = "hybrid-coding-eval-early"
+LATE = "hybrid-coding-eval-late"
 
 _EARLY_ROUTE = re.compile(r"^R\d+$")
 _SPLIT_KEYS = ("local_prompt", "local_completion", "cloud_prompt", "cloud_completion")
 
 
-def is_seed_record(obj: dict[str, Any]) -> bool:
-    """Seed rows have a ``quality`` block and a ``route``; ours have ``cell_id`` and ``provenance``."""
+def is_record(obj: dict[str, Any]) -> bool:
+    """hybrid-coding-eval rows have a ``quality`` block and a ``route``; ours have ``cell_id`` and ``provenance``."""
     return "quality" in obj and "route" in obj and "cell_id" not in obj
 
 
-def seed_kind(obj: dict[str, Any]) -> str:
+def record_kind(obj: dict[str, Any]) -> str:
     route = str(obj.get("route") or "")
     if obj.get("router_strategy") is None and _EARLY_ROUTE.match(route):
-        return "seed-early"
-    return "seed-late"
+        return EARLY
+    return LATE
 
 
 def _error_class(err: object) -> str:
@@ -85,17 +89,17 @@ def _tokens(tok: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def seed_records_to_dicts(records: list[dict[str, Any]], sweep: str = "seed") -> list[dict[str, Any]]:
-    """Convert seed rows to frame dicts. Early rows get agent = their ``variant`` (else the sweep name),
+def records_to_dicts(records: list[dict[str, Any]], sweep: str) -> list[dict[str, Any]]:
+    """Convert hybrid-coding-eval rows to frame dicts. Early rows get agent = their ``variant`` (else the sweep name),
     strategy = route and a seed equal to the run's order among rows of the same task, agent and route, so
     repeated runs pair up in order."""
     occurrence: dict[tuple[str, str, str], int] = defaultdict(int)
     ordered = sorted(enumerate(records), key=lambda ir: (str(ir[1].get("started_at") or ""), ir[0]))
     out: list[dict[str, Any]] = []
     for _, rec in ordered:
-        kind = seed_kind(rec)
+        kind = record_kind(rec)
         task = str(rec.get("task_id"))
-        if kind == "seed-early":
+        if kind == EARLY:
             # no agent field: the variant (local-model setup) or else the sweep names the system under test
             agent, strategy = str(rec.get("variant") or sweep), str(rec.get("route"))
             key = (task, agent, strategy)
@@ -146,33 +150,33 @@ def seed_records_to_dicts(records: list[dict[str, Any]], sweep: str = "seed") ->
     return out
 
 
-def summarize_seed(
-    df: pd.DataFrame, table: PricingTable | None = None, scenarios: list[str] | None = None
-) -> pd.DataFrame:
-    """Per agent (route) and strategy: rows, graded, passes, pass rate with Wilson interval, errors,
-    cloud token share and the total cloud cost under each pricing scenario."""
-    table = table or load_table()
-    scenarios = [table.resolve(s) for s in (scenarios or table.scenario_names)]
-    from pytest_hybrid_eval.analysis.frame import add_costs  # frame imports this module
+def is_file(path: Path) -> bool:
+    """Was this results file written by hybrid-coding-eval? Decided by its first line's fields; a first line
+    that is not a JSON object says no (then our reader names what is wrong with it)."""
+    try:
+        with path.open("rb") as fh:
+            first = next((raw for raw in fh if raw.strip()), None)
+    except OSError:
+        return False  # the reader that follows says why the file cannot be read
+    if first is None:
+        return False
+    try:
+        obj = json.loads(first.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(obj, dict) and is_record(obj)
 
-    work = add_costs(df, table, scenarios, primary=scenarios[0])
-    work["_gp"] = work["passed"] & work["graded"]
-    work["_err"] = work["error"] != "none"
-    work["_cloud_tok"] = work["cloud_prompt"] + work["cloud_completion"]
-    work["_all_tok"] = work["_cloud_tok"] + work["local_prompt"] + work["local_completion"]
-    agg = work.groupby(["agent", "strategy"], sort=True).agg(
-        rows=("task_id", "size"),
-        graded=("graded", "sum"),
-        passed=("_gp", "sum"),
-        errors=("_err", "sum"),
-        cloud_tokens=("_cloud_tok", "sum"),
-        all_tokens=("_all_tok", "sum"),
-        **{f"cost__{sc}": (f"cost__{sc}", "sum") for sc in scenarios},
-    )
-    agg["pass_rate"] = np.where(
-        agg["graded"] > 0, agg["passed"] / agg["graded"].where(agg["graded"] > 0, 1), np.nan
-    )
-    agg["pass_lo"], agg["pass_hi"] = wilson_many(agg["passed"].to_numpy(), agg["graded"].to_numpy())
-    agg["cloud_share"] = agg["cloud_tokens"] / agg["all_tokens"].where(agg["all_tokens"] > 0, 1)
-    cols = ["rows", "graded", "passed", "pass_rate", "pass_lo", "pass_hi", "errors", "cloud_share"]
-    return agg[cols + [f"cost__{sc}" for sc in scenarios]].reset_index()
+
+def read_file(path: Path) -> list[dict[str, Any]]:
+    """A hybrid-coding-eval raw.jsonl as frame dicts: same line splitting, torn-tail tolerance and error
+    wording as ``store.rows.read_rows``; the folder it lies in names the sweep."""
+    records: list[dict[str, Any]] = []
+    lines, open_tail = jsonl_lines(path)
+    for n, (lineno, line) in enumerate(lines, start=1):
+        try:
+            records.append(json.loads(line.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            if open_tail and n == len(lines):
+                continue  # a torn last line, as read_rows tolerates
+            raise line_error(path, lineno, "not valid JSON") from None
+    return records_to_dicts(records, sweep=path.parent.name)

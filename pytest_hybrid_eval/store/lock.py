@@ -17,24 +17,11 @@ from pathlib import Path
 from filelock import BaseFileLock, FileLock, Timeout
 
 from pytest_hybrid_eval.errors import ResultsError
-from pytest_hybrid_eval.results import unwritable
-
-LOCK_FILE = "sweep.lock"
-PID_FILE = "sweep.lock.pid"
+from pytest_hybrid_eval.store.layout import SweepDir, unwritable
 
 
 class OutDirBusy(ResultsError):
     """Another run holds the out dir."""
-
-
-def ensure_out_dir(out_dir: Path) -> None:
-    """Create the out dir, or say in one line why it cannot be (a file in the way, read-only, full)."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ResultsError(f"{out_dir}: is a file, not a folder; pass --hybrid-out DIR naming a folder")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise unwritable(out_dir, exc) from None
 
 
 class OutDirLock:
@@ -42,8 +29,9 @@ class OutDirLock:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
-        self.lock_path = out_dir / LOCK_FILE
-        self.pid_path = out_dir / PID_FILE
+        self.sweep = SweepDir(out_dir)
+        self.lock_path = self.sweep.lock
+        self.pid_path = self.sweep.lock_pid
         self._lock: BaseFileLock | None = None
 
     @property
@@ -60,7 +48,7 @@ class OutDirLock:
 
     def acquire(self) -> None:
         """Take the lock without waiting, then record our PID; a held lock is ``OutDirBusy``."""
-        ensure_out_dir(self.out_dir)
+        self.sweep.create()
         lock = FileLock(str(self.lock_path), timeout=0)
         try:
             lock.acquire()
