@@ -141,7 +141,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cfg = _config(args)
     factory = None
     if cfg.backend == "scripted":
-        from pytest_hybrid_eval.backends.scripted import create_scripted_app
+        from pytest_hybrid_eval.scripted import create_scripted_app
 
         factory = lambda: create_scripted_app(cfg, {})  # noqa: E731
     secret = "" if args.no_secret else None

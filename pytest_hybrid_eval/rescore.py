@@ -240,7 +240,7 @@ def rejudge_sweep(out_dir: Path | str, proxy_url: str | None = None, new_file: P
     if proxy_url is None:
         factory = None
         if config.backend == "scripted":
-            from pytest_hybrid_eval.backends.scripted import create_scripted_app
+            from pytest_hybrid_eval.scripted import create_scripted_app
 
             factory = lambda: create_scripted_app(config, tasks)  # noqa: E731
         services = start_services(config, factory)

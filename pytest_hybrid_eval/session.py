@@ -129,7 +129,7 @@ class SweepSession:
 
         factory = None
         if self.config.backend == "scripted":
-            from pytest_hybrid_eval.backends.scripted import create_scripted_app
+            from pytest_hybrid_eval.scripted import create_scripted_app
 
             tasks = self.tasks
             factory = lambda: create_scripted_app(self.config, tasks)  # noqa: E731

@@ -15,13 +15,13 @@ import pytest
 from pytest_hybrid_eval import __version__
 from pytest_hybrid_eval.agents.base import Agent, AgentContext
 from pytest_hybrid_eval.agents.builtin import BuiltinAgent, parse_files, render_files, safe_relative
-from pytest_hybrid_eval.agents.dialect import get_dialect, register_dialect
-from pytest_hybrid_eval.agents.registry import agent_names, get_agent, register_agent
-from pytest_hybrid_eval.backends.scripted import ScriptedServer
+from pytest_hybrid_eval.agents.registry import agent_dialect, agent_names, get_agent, register_agent
 from pytest_hybrid_eval.cells import Cell
 from pytest_hybrid_eval.config import ScriptedConfig, Skill, SweepConfig, TierSpeed
 from pytest_hybrid_eval.errors import HybridEvalError
 from pytest_hybrid_eval.sandbox.base import Limits, SandboxResult
+from pytest_hybrid_eval.scripted import create_scripted_app
+from pytest_hybrid_eval.simulator.server import ScriptedServer
 from pytest_hybrid_eval.tasks.model import Task, load_task
 
 REFERENCE = "def add(a, b):\n    return a + b\n"
@@ -102,7 +102,7 @@ def context(task: Task, tmp_path: Path, base_url: str, agent: str = "builtin", m
 
 def server(task: Task, cloud: float, **kw: object) -> ScriptedServer:
     sk = Skill(easy=cloud, medium=cloud, hard=cloud)
-    return ScriptedServer(SweepConfig(scripted=ScriptedConfig(cloud=sk, **kw)), {task.id: task})
+    return ScriptedServer(create_scripted_app(SweepConfig(scripted=ScriptedConfig(cloud=sk, **kw)), {task.id: task}))
 
 
 @pytest.fixture
@@ -155,8 +155,13 @@ class _EvilDialect:
         return {"role": "assistant", "content": "done"}
 
 
+class _EvilAgent(BuiltinAgent):
+    name = "evil"
+    dialect = _EvilDialect()
+
+
 def test_only_editable_files_inside_the_workspace_are_written(task: Task, tmp_path: Path, perfect: str) -> None:
-    register_dialect("evil", _EvilDialect())
+    register_agent("evil", _EvilAgent)
     ctx, _ = context(task, tmp_path, perfect, agent="evil")
     result = BuiltinAgent().run(ctx)
     assert result.status == "ok" and result.turns == 1
@@ -208,7 +213,7 @@ def test_safe_relative_rejects_escapes() -> None:
 
 
 def test_builtin_dialect_answers_in_file_format() -> None:
-    dialect = get_dialect("builtin")
+    dialect = agent_dialect("builtin")
     assert dialect is not None and not dialect.is_done([{"role": "user", "content": "x"}])
     msg = dialect.reply([], [], {"calc.py": REFERENCE}, None)
     assert parse_files(msg["content"]) == {"calc.py": REFERENCE}
@@ -235,3 +240,24 @@ def test_registry_builtin_unknown_and_plugins() -> None:
     assert type(get_agent("echo-test")) is BuiltinAgent
     with pytest.raises(HybridEvalError, match="no dots"):
         register_agent("a.b", BuiltinAgent)
+
+
+def test_every_registered_adapter_carries_its_dialect_and_a_broken_one_is_refused() -> None:
+    for name in ("builtin", "aider", "mini-swe-agent", "cline", "opencode"):
+        dialect = agent_dialect(name)
+        assert dialect is not None and dialect is get_agent(name).dialect, name  # type: ignore[attr-defined]
+    assert agent_dialect("no-such-agent") is None
+
+    class Mute(BuiltinAgent):
+        name = "mute-test"
+        dialect = None
+
+    class Broken(BuiltinAgent):
+        name = "broken-dialect-test"
+        dialect = "not a dialect"  # type: ignore[assignment]
+
+    register_agent("mute-test", Mute)
+    register_agent("broken-dialect-test", Broken)
+    assert agent_dialect("mute-test") is None
+    with pytest.raises(HybridEvalError, match="lacks reply/is_done/done_message"):
+        agent_dialect("broken-dialect-test")

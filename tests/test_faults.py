@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from pytest_hybrid_eval.backends.skill import FAULT_KINDS, RETRYABLE_FAULTS, fault_for
+from pytest_hybrid_eval.simulator.skill import FAULT_KINDS, RETRYABLE_FAULTS, fault_for
 from tests.test_plugin import rows, run, write_config, write_task
 
 MAX_RETRIES = 2

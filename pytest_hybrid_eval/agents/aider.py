@@ -27,8 +27,7 @@ from typing import Any
 
 from pytest_hybrid_eval.agents.base import AgentContext, AgentResult
 from pytest_hybrid_eval.agents.cli_agent import CliAgent, CliRun
-from pytest_hybrid_eval.agents.dialect import Message, message_text, register_dialect
-from pytest_hybrid_eval.agents.registry import register_agent
+from pytest_hybrid_eval.agents.dialect import Message, message_text
 
 __all__ = ["AiderAgent", "AiderWholeDialect"]
 
@@ -89,13 +88,11 @@ def _is_example(message: Message) -> bool:
     return "show_greeting.py" in message_text(message)
 
 
-register_dialect(NAME, AiderWholeDialect())
-
-
 class AiderAgent(CliAgent):
     """aider in one-message mode, whole-file edits, against the cell's proxy URL."""
 
     name = NAME
+    dialect = AiderWholeDialect()
 
     def command(self, ctx: AgentContext, exe: Path) -> tuple[list[str], dict[str, str]]:
         home = ctx.home
@@ -143,6 +140,3 @@ def _visible_tests(workspace: Path) -> list[str]:
     if not tests.is_dir():
         return []
     return sorted(p.relative_to(workspace).as_posix() for p in tests.rglob("*.py") if p.is_file())
-
-
-register_agent(NAME, AiderAgent)

@@ -50,6 +50,10 @@ class AgentResult:
 
 @runtime_checkable
 class Agent(Protocol):
+    """A coding agent. It may also carry a ``dialect`` attribute (`agents.dialect.Dialect`): how the
+    scripted backend must answer it, read through ``registry.agent_dialect`` (without one it is answered
+    in plain markdown)."""
+
     name: str
 
     def version(self) -> str | None:

@@ -20,7 +20,7 @@ import httpx
 
 from pytest_hybrid_eval import __version__
 from pytest_hybrid_eval.agents.base import AgentContext, AgentResult
-from pytest_hybrid_eval.agents.dialect import Message, fence_for, language_for, register_dialect
+from pytest_hybrid_eval.agents.dialect import Message, fence_for, language_for
 from pytest_hybrid_eval.sandbox.base import SandboxResult
 
 __all__ = ["BuiltinAgent", "BuiltinDialect", "parse_files", "render_files"]
@@ -105,9 +105,6 @@ class BuiltinDialect:
         return {"role": "assistant", "content": "All requested files have been written."}
 
 
-register_dialect("builtin", BuiltinDialect())
-
-
 # -- the agent --------------------------------------------------------------------------------------------
 
 
@@ -120,6 +117,7 @@ class _Stop(Exception):
 
 class BuiltinAgent:
     name = "builtin"
+    dialect = BuiltinDialect()
 
     def version(self) -> str | None:
         return __version__

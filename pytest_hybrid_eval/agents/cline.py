@@ -27,9 +27,8 @@ from typing import Any
 
 from pytest_hybrid_eval.agents.base import AgentContext, AgentResult
 from pytest_hybrid_eval.agents.cli_agent import CliAgent, CliRun, classify_outcome, run_cli, scrubbed_env
-from pytest_hybrid_eval.agents.dialect import Message, message_text, register_dialect
+from pytest_hybrid_eval.agents.dialect import Message, message_text
 from pytest_hybrid_eval.agents.install import executable, installed_version
-from pytest_hybrid_eval.agents.registry import register_agent
 
 __all__ = ["ClineAgent", "ClineDialect", "cline_prompt", "parse_read_result", "workspace_from_messages"]
 
@@ -201,9 +200,6 @@ class ClineDialect:
         return {"role": "assistant", "content": "The files are updated; the task is complete."}
 
 
-register_dialect("cline", ClineDialect())
-
-
 # -- the agent ----------------------------------------------------------------------------------------
 
 
@@ -218,6 +214,7 @@ class ClineAgent(CliAgent):
     """``cline auth`` into the cell's private HOME, then one non-interactive ``cline --json`` task run."""
 
     name = "cline"
+    dialect = ClineDialect()
 
     def _env(self) -> dict[str, str]:
         return {"CLINE_SESSION_BACKEND_MODE": "local", "CLINE_NO_AUTO_UPDATE": "1"}
@@ -288,6 +285,3 @@ def _run_result(stdout: str) -> dict[str, Any] | None:
         if isinstance(event, dict) and event.get("type") == "run_result":
             return event
     return None
-
-
-register_agent("cline", ClineAgent)

@@ -1,14 +1,16 @@
 """How the scripted backend speaks to each agent: "write these files" and "I am done", in its own format.
 
 A real agent CLI only acts on replies in the format it parses (aider's edit blocks, cline's tool calls,
-mini-swe-agent's bash blocks, …). Each agent adapter registers a `Dialect` under its agent name so the
-scripted backend can drive that agent offline. Unknown agents get `PlainDialect`: files as markdown,
-which any human-facing client can at least display.
+mini-swe-agent's bash blocks, …). Each agent carries its `Dialect` as its ``dialect`` attribute (found
+through ``registry.agent_dialect``) so the scripted backend can drive that agent offline. Agents without
+one get `PlainDialect`: files as markdown, which any human-facing client can at least display.
+
+This module imports nothing else of the package: agents implement the protocol, the scripted backend
+calls it, and neither needs the other.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from typing import Any, Protocol, runtime_checkable
 
@@ -17,12 +19,9 @@ Message = dict[str, Any]
 __all__ = [
     "Dialect",
     "PlainDialect",
-    "dialect_names",
     "fence_for",
-    "get_dialect",
     "language_for",
     "message_text",
-    "register_dialect",
 ]
 
 
@@ -47,51 +46,6 @@ class Dialect(Protocol):
     def done_message(self, messages: list[Message]) -> Message:
         """The assistant message with which this agent recognises that the model has finished."""
         ...
-
-
-_DIALECTS: dict[str, Dialect] = {}
-_autoloaded = False
-
-
-def register_dialect(agent_name: str, dialect: Dialect) -> None:
-    """Register (or replace) the dialect of ``agent_name``; adapters call this at import time."""
-    if not isinstance(dialect, Dialect):
-        raise TypeError(f"{dialect!r} does not implement reply/is_done/done_message")
-    _DIALECTS[agent_name] = dialect
-
-
-def _autoload(agent_name: str) -> None:
-    """Import the modules that register dialects, so lookup does not depend on import order.
-
-    The agent registry imports every built-in adapter; an adapter module named after the agent
-    (``mini-swe-agent`` -> ``agents/mini_swe_agent.py``) is tried too for adapters added later.
-    """
-    global _autoloaded
-    if not _autoloaded:
-        _autoloaded = True
-        importlib.import_module("pytest_hybrid_eval.agents.registry")
-    if agent_name in _DIALECTS or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", agent_name):
-        return
-    module = f"pytest_hybrid_eval.agents.{agent_name.replace('-', '_')}"
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-
-
-def get_dialect(agent_name: str | None) -> Dialect | None:
-    """The dialect registered for ``agent_name``, or None (callers then fall back to `PlainDialect`)."""
-    if not agent_name:
-        return None
-    if agent_name not in _DIALECTS:
-        _autoload(agent_name)
-    return _DIALECTS.get(agent_name)
-
-
-def dialect_names() -> list[str]:
-    _autoload("")
-    return sorted(_DIALECTS)
 
 
 # -- helpers shared by dialects ---------------------------------------------------------------------------

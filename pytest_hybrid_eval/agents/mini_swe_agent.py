@@ -32,8 +32,7 @@ import yaml
 
 from pytest_hybrid_eval.agents.base import AgentContext, AgentResult
 from pytest_hybrid_eval.agents.cli_agent import CliAgent, CliRun
-from pytest_hybrid_eval.agents.dialect import Message, message_text, register_dialect
-from pytest_hybrid_eval.agents.registry import register_agent
+from pytest_hybrid_eval.agents.dialect import Message, message_text
 
 __all__ = ["MiniSweAgent", "MiniSweDialect", "write_files_script"]
 
@@ -134,13 +133,11 @@ class MiniSweDialect:
         return self._command_message("The files are written; submitting.", SUBMIT, as_tool, block)
 
 
-register_dialect(NAME, MiniSweDialect())
-
-
 class MiniSweAgent(CliAgent):
     """``mini`` in yolo mode with the local environment, one config file per cell under its private HOME."""
 
     name = NAME
+    dialect = MiniSweDialect()
 
     def command(self, ctx: AgentContext, exe: Path) -> tuple[list[str], dict[str, str]]:
         home = ctx.home
@@ -216,6 +213,3 @@ def _task_text(ctx: AgentContext) -> str:
     editable = ", ".join(ctx.task.editable)
     return (f"{ctx.task.prompt.strip()}\n\nThe repository is the current directory. Change only: {editable}. "
             "Visible tests are in tests/ (do not change them).")
-
-
-register_agent(NAME, MiniSweAgent)

@@ -26,8 +26,7 @@ from typing import Any
 
 from pytest_hybrid_eval.agents.base import AgentContext, AgentResult
 from pytest_hybrid_eval.agents.cli_agent import CliAgent, CliRun
-from pytest_hybrid_eval.agents.dialect import Message, message_text, register_dialect
-from pytest_hybrid_eval.agents.registry import register_agent
+from pytest_hybrid_eval.agents.dialect import Message, message_text
 
 __all__ = ["OpencodeAgent", "OpencodeDialect", "opencode_config", "opencode_prompt", "parse_events"]
 
@@ -110,9 +109,6 @@ class OpencodeDialect:
         return {"role": "assistant", "content": "I wrote the files; the task is complete."}
 
 
-register_dialect("opencode", OpencodeDialect())
-
-
 # -- the agent ----------------------------------------------------------------------------------------
 
 
@@ -167,6 +163,7 @@ class OpencodeAgent(CliAgent):
     """``opencode run --format json`` with a per-run config pointing its only provider at the cell's proxy URL."""
 
     name = "opencode"
+    dialect = OpencodeDialect()
 
     def command(self, ctx: AgentContext, exe: Path) -> tuple[list[str], dict[str, str]]:
         config = ctx.home / CONFIG_NAME
@@ -190,6 +187,3 @@ class OpencodeAgent(CliAgent):
             text = json.dumps(err)[:300] if err is not None else json.dumps(errors[-1])[:300]
             result.status = "agent_error"
             result.reason = f"opencode reported an error: {text}"
-
-
-register_agent("opencode", OpencodeAgent)

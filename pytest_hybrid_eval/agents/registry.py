@@ -1,18 +1,25 @@
-"""Agent registry: name -> factory. The built-in agent is always there; plugins add theirs.
+"""Agent registry: name -> factory. The built-in agent and the adapters are always there; plugins add theirs.
 
 Factories (not instances) are registered so each cell gets a fresh agent and so registering an agent
 whose CLI is missing costs nothing until it is used (its ``version()`` then says it is not installed).
+An agent's ``dialect`` attribute (optional) tells the scripted backend how to speak to it; it is found
+here too, through the agent, so an agent and its dialect are registered, replaced and named together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from pytest_hybrid_eval.agents.aider import AiderAgent
 from pytest_hybrid_eval.agents.base import Agent
 from pytest_hybrid_eval.agents.builtin import BuiltinAgent
+from pytest_hybrid_eval.agents.cline import ClineAgent
+from pytest_hybrid_eval.agents.dialect import Dialect
+from pytest_hybrid_eval.agents.mini_swe_agent import MiniSweAgent
+from pytest_hybrid_eval.agents.opencode import OpencodeAgent
 from pytest_hybrid_eval.errors import HybridEvalError
 
-__all__ = ["UnknownAgentError", "agent_names", "get_agent", "register_agent"]
+__all__ = ["UnknownAgentError", "agent_dialect", "agent_names", "get_agent", "register_agent"]
 
 AgentFactory = Callable[[], Agent]
 
@@ -48,21 +55,19 @@ def get_agent(name: str) -> Agent:
     return agent
 
 
-register_agent("builtin", BuiltinAgent)
+def agent_dialect(name: str) -> Dialect | None:
+    """The dialect of the agent registered as ``name``; None for an unknown agent or one without a dialect.
 
-#: adapters of external agent CLIs; each module registers itself when imported (cheap: no CLI starts)
-_ADAPTERS = ("aider", "mini_swe_agent", "cline", "opencode")
-
-
-def _load_adapters() -> None:
-    import importlib
-
-    for mod in _ADAPTERS:
-        try:
-            importlib.import_module(f"pytest_hybrid_eval.agents.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"pytest_hybrid_eval.agents.{mod}":
-                raise
+    Unknown names are not an error here: the scripted backend answers any client, registered or not.
+    """
+    if name not in _FACTORIES:
+        return None
+    dialect = getattr(get_agent(name), "dialect", None)
+    if dialect is not None and not isinstance(dialect, Dialect):
+        raise HybridEvalError(f"agent {name!r} has a dialect {dialect!r} that lacks reply/is_done/done_message")
+    return dialect
 
 
-_load_adapters()
+for _name, _factory in (("builtin", BuiltinAgent), ("aider", AiderAgent), ("mini-swe-agent", MiniSweAgent),
+                        ("cline", ClineAgent), ("opencode", OpencodeAgent)):
+    register_agent(_name, _factory)
