@@ -110,3 +110,15 @@ def test_run_07_recommends_nothing_far_below_its_best(tmp_path: Path) -> None:
     for d in _decisions(out):
         rates = {r["strategy"]: r["pass_rate"] for r in d["rows"]}
         assert rates[d["recommended"]] >= rates[d["best"]] - 0.10, d["reason"]
+
+
+def test_rows_without_a_recorded_hash_do_not_pool_with_hashed_rows(tmp_path: Path) -> None:
+    spec = {"always-local": StrategySpec(0.0, 0.0), "always-cloud": StrategySpec(0.0, 1.0)}
+    hashed = synthetic_rows(spec, n_tasks=6, seeds=(1,))
+    bare = [r.model_copy(update={"provenance": r.provenance.model_copy(update={"pricing_sha": ""})})
+            for r in synthetic_rows(spec, n_tasks=6, seeds=(1,), rng_seed=1)]
+    assert {r.provenance.pricing_sha for r in hashed} != {""}
+    _write(tmp_path / "runs", hashed, "a")
+    _write(tmp_path / "runs", bare, "b")
+    with pytest.raises(ResultsError, match=r"mix 2 pricing hashes .*\(none recorded\)"):
+        analyze(tmp_path / "runs", n_resamples=100, by=[])

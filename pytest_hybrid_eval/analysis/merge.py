@@ -37,12 +37,16 @@ def check_provenance(df: pd.DataFrame, allow_mixed: bool = False, source: str = 
     assert one row per (pair key, strategy). Returns the frame and whether groups must be split."""
     assert_unique_pairs(df)
     df = df.assign(model_set=model_set(df))
-    mixed = {col: sorted(set(df[col].astype(str)) - {""}) for col, _ in CHECKED}
+    # An empty value (provenance not recorded) is a value of its own: rows that recorded a config hash
+    # and rows that did not may come from different configs, so pooling them is mixing too.
+    mixed = {col: sorted(set(df[col].fillna("").astype(str))) for col, _ in CHECKED}
     bad = [(words, mixed[col]) for col, words in CHECKED if len(mixed[col]) > 1]
     if not bad:
         return df, False
     if not allow_mixed:
-        what = "; ".join(f"{len(v)} {words} ({', '.join(x[:12] for x in v[:4])})" for words, v in bad)
+        what = "; ".join(
+            f"{len(v)} {words} ({', '.join(x[:12] or '(none recorded)' for x in v[:4])})" for words, v in bad
+        )
         raise ResultsError(
             f"{source or 'these rows'} mix {what}: pooling them would pair unlike runs; analyse each sweep "
             "on its own, or pass --allow-mixed to split the decision groups by model"
