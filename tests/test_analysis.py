@@ -42,12 +42,12 @@ def test_different_skill_found_and_better_strategy_recommended(tmp_path: Path) -
     assert c["n_pairs"] == 72
     d = _decision(out, "builtin")
     assert d["best"] == "always-cloud" and d["recommended"] == "always-cloud"
-    assert d["reason"].startswith("Not enough evidence to pick a cheaper strategy") and "always-local" in d["reason"]
+    assert d["evidence"] is True and "every cheaper strategy is shown worse" in d["reason"]
     md = (out / "decision_matrix.md").read_text()
     assert "**Recommended: always-cloud**" in md and "(scripted backend — not model quality)" in md
 
 
-def test_equal_skill_recommends_the_cheaper(tmp_path: Path) -> None:
+def test_equal_skill_on_16_tasks_is_not_enough_evidence(tmp_path: Path) -> None:
     rows = synthetic_rows(
         {
             "always-local": StrategySpec(0.5, 0.0),
@@ -62,8 +62,10 @@ def test_equal_skill_recommends_the_cheaper(tmp_path: Path) -> None:
     out = analyze(_write(tmp_path, rows), n_resamples=2000, by=[])
     for agent in ("a1", "a2", "(all agents)"):
         d = _decision(out, agent)
-        assert d["recommended"] == "always-local", d["reason"]
-        assert "not significantly worse" in d["reason"] or d["best"] == "always-local"
+        # equal skills, but 16 tasks cannot show any route within 5 points of another: the cheapest is
+        # recommended only with that evidence, and here the rule says it has none
+        assert d["evidence"] is False and d["reason"].startswith("Not enough evidence"), d["reason"]
+        assert d["recommended"] != "always-local"
     assert not any(c["significant"] for c in json.loads((out / "comparisons.json").read_text()))
 
 
@@ -188,4 +190,4 @@ def test_all_failing_sweep_says_the_ranking_is_cost_only(tmp_path: Path) -> None
     )
     out = analyze(_write(tmp_path, rows), n_resamples=200)
     d = _decision(out, "builtin")
-    assert d["recommended"] == "b" and d["reason"].startswith("No strategy passed")
+    assert d["evidence"] is False and d["reason"].startswith("No strategy passed")

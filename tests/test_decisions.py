@@ -42,8 +42,52 @@ def test_tiny_n_does_not_recommend_a_route_sixty_points_worse(tmp_path: Path) ->
     out = analyze(_write(tmp_path, rows, "tiny"), n_resamples=300, by=[])
     (d,) = _decisions(out)
     assert d["best"] == "cloud" and d["recommended"] == "cloud"
+    # four of five pairs favour cloud: even at 5 tasks the cheaper route is shown worse, a passed test
+    assert d["evidence"] is True and "every cheaper strategy is shown worse" in d["reason"]
+
+
+def test_tiny_n_with_a_smaller_gap_is_not_enough_evidence(tmp_path: Path) -> None:
+    rows = _fixed({"local": [True, True, False, False, False], "cloud": [True] * 5})  # 0.4 vs 1.0
+    out = analyze(_write(tmp_path, rows, "tiny"), n_resamples=300, by=[])
+    (d,) = _decisions(out)
+    assert d["recommended"] == "cloud" and d["evidence"] is False
     assert d["reason"].startswith("Not enough evidence to pick a cheaper strategy")
     assert "rule out drops larger than" in d["reason"]
+
+
+def test_a_cheaper_arm_with_the_best_point_estimate_must_still_clear_the_margin(tmp_path: Path) -> None:
+    # local passes 20 of 36 tasks, cloud 18, on different tasks: local is the best point estimate and the
+    # cheapest, but the data cannot exclude that cloud is 10+ points better. The old rule recommended local
+    # ("has the best pass rate and no strategy is cheaper"), untested.
+    local = [i % 9 < 5 for i in range(36)]
+    cloud = [i % 9 >= 4 for i in range(36)][:34] + [False, False]
+    assert sum(local) == 20 and sum(cloud) == 18
+    out = analyze(_write(tmp_path, _fixed({"local": local, "cloud": cloud}), "flip"), n_resamples=300, by=[])
+    (d,) = _decisions(out)
+    assert d["best"] == "local" and d["recommended"] == "cloud", d["reason"]
+    assert d["evidence"] is False and d["basis"] == "fallback"
+    assert d["reason"].startswith("Not enough evidence") and "pays for quality" in d["reason"]
+
+
+def test_a_cheaper_best_that_clears_the_margin_is_recommended_with_evidence(tmp_path: Path) -> None:
+    same = [i % 3 != 0 for i in range(200)]
+    better = [True] + same[1:]  # local passes one more task than cloud, everything else agrees
+    out = analyze(_write(tmp_path, _fixed({"local": better, "cloud": same}), "cheap-best"), n_resamples=300, by=[])
+    (d,) = _decisions(out)
+    assert d["best"] == d["recommended"] == "local" and d["evidence"] is True
+    assert "shown non-inferior to every costlier strategy" in d["reason"]
+
+
+def test_rule_pays_for_the_best_costlier_arm_not_the_costliest() -> None:
+    from pytest_hybrid_eval.analysis.recommend import Arm, choose
+
+    arms = [Arm("cheap", 0.3, 0.0), Arm("mid", 0.3, 1.0), Arm("dear", 0.0, 3.0)]
+    wide = {"lo": -0.4, "hi": 0.4, "estimate": 0.0}
+    choice = choose(arms, lambda x, y: wide, margin=0.05)
+    assert (choice.best, choice.recommended, choice.evidence) == ("cheap", "mid", False)
+    tight = {"lo": -0.01, "hi": 0.01, "estimate": 0.0}
+    choice = choose(arms, lambda x, y: tight, margin=0.05)
+    assert (choice.recommended, choice.evidence, choice.basis) == ("cheap", True, "non-inferior")
 
 
 def test_equal_skill_with_many_tasks_recommends_the_cheaper(tmp_path: Path) -> None:
@@ -52,7 +96,7 @@ def test_equal_skill_with_many_tasks_recommends_the_cheaper(tmp_path: Path) -> N
     rows = _fixed({"local": same, "cloud": better})
     out = analyze(_write(tmp_path, rows, "equal"), n_resamples=300, by=[], margin=0.05)
     (d,) = _decisions(out)
-    assert d["recommended"] == "local", d["reason"]
+    assert d["recommended"] == "local" and d["evidence"] is True, d["reason"]
     assert "shown non-inferior" in d["reason"]
 
 
@@ -61,7 +105,7 @@ def test_equal_skill_with_few_tasks_is_not_enough_evidence(tmp_path: Path) -> No
     better = [True] + same[1:]
     out = analyze(_write(tmp_path, _fixed({"local": same, "cloud": better}), "few"), n_resamples=300, by=[])
     (d,) = _decisions(out)
-    assert d["recommended"] == d["best"] == "cloud"
+    assert d["recommended"] == d["best"] == "cloud" and d["evidence"] is False
     assert "Not enough evidence" in d["reason"] and "more tasks (" in d["reason"]
 
 

@@ -1,12 +1,13 @@
 """The decision matrix: per group, which routing strategy to use and why — by non-inferiority.
 
 "Not significantly worse" is not "as good": with 5 tasks no difference is significant, and the old rule
-then recommended the cheapest arm even 60 points below the best. Here a cheaper strategy is recommended
-only if the one-sided 95% lower bound of its paired difference from the best point estimate is above
-−margin (``analysis.margin``), the bounds of a group's comparisons holding simultaneously (Bonferroni over
-the strategies compared with the best). Otherwise the group says there is not enough evidence, recommends
-the best point estimate, and states the smallest drop it could rule out and roughly how many tasks it
-would take. The bound is ``clustered.diff_intervals``: clustered by task, and open when no pair differs.
+then recommended the cheapest arm even 60 points below the best. The rule is ``analysis.recommend``: a
+strategy is recommended only if the one-sided lower bound of its paired difference is above −margin
+(``analysis.margin``) against every costlier strategy and the best point estimate, the bounds Bonferroni-
+adjusted over the group; otherwise the group says there is not enough evidence, pays for quality (the best
+point estimate, or the best costlier strategy when the best is a cheaper one), sets ``evidence`` false,
+and states the smallest drop it could rule out and roughly how many tasks it would take. The bound is
+``clustered.diff_intervals``: clustered by task, and open when no pair differs.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from typing import Any
 import pandas as pd
 
 from pytest_hybrid_eval.analysis.comparisons import ALL_AGENTS, find, pair_arrays, pair_on, paired_diff
+from pytest_hybrid_eval.analysis.recommend import Arm, BoundFn, Choice, binding, choose, family_conf
 from pytest_hybrid_eval.bootstrap import paired_table
-
-ALPHA = 0.05
 
 
 def decide(
@@ -81,21 +81,19 @@ def _decide_one(
     g = g[g[rate_col].notna()]
     if g.empty or rows_df.empty:
         return None
-    ranked = g.sort_values([rate_col, "cost_mean"], ascending=[False, True])
-    best = str(ranked.iloc[0]["strategy"])
+    g = g.sort_values([rate_col, "cost_mean"], ascending=[False, True])
+    arms = [Arm(str(s["strategy"]), float(s[rate_col]), float(s["cost_mean"])) for _, s in g.iterrows()]
     pooled = label.get("agent") == ALL_AGENTS
     wide = paired_table(rows_df, "strategy", "_pass", pair_on(rows_df, pooled))
-    others = [s for s in g["strategy"] if s != best]
-    conf = 1 - ALPHA / max(1, len(others))  # one-sided, simultaneous over the group's comparisons
+    conf = family_conf(len(arms))
+    bound = _bounds(wide, gk, conf, n_resamples)
+    choice = choose(arms, bound, margin)
+    best = choice.best
     rows: list[dict[str, Any]] = []
-    for _, s in g.iterrows():
-        name = str(s["strategy"])
-        lb: dict[str, Any] | None = None
-        if name != best:
-            arrs = pair_arrays(wide, name, best)
-            if arrs is not None:
-                lb = paired_diff(arrs, ("ni", *gk, name, best), conf, n_resamples, sided=1)
-                lb["n_tasks"] = int(len(arrs["m"]))
+    for arm, (_, s) in zip(arms, g.iterrows(), strict=True):
+        name = arm.name
+        refs = [a for a in arms if a.name in choice.refs[name]]
+        bind = binding(arm, refs, bound)
         iv = intervals.get((*gk, name), {})
         rows.append(
             {
@@ -111,23 +109,42 @@ def _decide_one(
                 "cost_ci": iv.get("cost_per_cell"),
                 "cloud_share": float(s["cloud_share"]),
                 "vs_best": find(comparisons, label, name, best) if name != best else None,
-                "lower_bound": lb,
-                "non_inferior": name == best or bool(lb and lb["lo"] > -margin),
+                "tested_against": choice.refs[name],
+                "lower_bound": None if bind is None else {**bind[1], "vs": bind[0]},
+                "vs_best_bound": bound(name, best) if name != best else None,
+                "non_inferior": choice.non_inferior[name],
             }
         )
-    eligible = [r for r in rows if r["non_inferior"]]
-    rec = min(eligible, key=lambda r: (r["cost_mean"], -r["pass_rate"]))
     for r in rows:
-        r["verdict"] = _verdict(r, rec["strategy"], best, margin)
+        r["verdict"] = _verdict(r, choice, margin)
     return {
         **label,
         "best": best,
-        "recommended": rec["strategy"],
+        "recommended": choice.recommended,
+        "evidence": choice.evidence,
+        "basis": choice.basis,
         "margin": margin,
         "simultaneous_conf": conf,
-        "reason": _reason(rec, rows, best, margin, conf),
+        "reason": _reason(choice, rows, margin, conf),
         "rows": sorted(rows, key=lambda r: (r["cost_mean"], -r["pass_rate"])),
     }
+
+
+def _bounds(wide: pd.DataFrame, gk: tuple[Any, ...], conf: float, n_resamples: int) -> BoundFn:
+    """Bounds of x − y, one computation per unordered pair (its own generator), oriented on request."""
+    cache: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def bound(x: str, y: str) -> dict[str, Any] | None:
+        key = (min(x, y), max(x, y))
+        if key not in cache:
+            arrs = pair_arrays(wide, *key)
+            cache[key] = None if arrs is None else paired_diff(arrs, ("ni", *gk, *key), conf, n_resamples, sided=1)
+        res = cache[key]
+        if res is None or (x, y) == key:
+            return res
+        return {**res, "estimate": -res["estimate"], "lo": -res["hi"], "hi": -res["lo"]}
+
+    return bound
 
 
 def tasks_needed(estimate: float, lower: float, n_tasks: int, margin: float) -> int | None:
@@ -141,49 +158,67 @@ def tasks_needed(estimate: float, lower: float, n_tasks: int, margin: float) -> 
     return max(n_tasks, int(-(-n_tasks * (half / (estimate + margin)) ** 2 // 1)))
 
 
-def _verdict(r: dict[str, Any], rec: str, best: str, margin: float) -> str:
+def _verdict(r: dict[str, Any], choice: Choice, margin: float) -> str:
     tags = []
-    if r["strategy"] == rec:
-        tags.append("**recommended**")
-    if r["strategy"] == best:
+    if r["strategy"] == choice.recommended:
+        tags.append("**recommended**" + ("" if choice.evidence else " (not enough evidence)"))
+    if r["strategy"] == choice.best:
         tags.append("best point estimate")
+    if not r["tested_against"]:
+        tags.append("nothing costlier to test against")
     elif r["lower_bound"] is None:
-        tags.append("no shared pairs with best (not tested)")
+        tags.append("no shared pairs with a reference (not tested)")
     elif r["non_inferior"]:
-        tags.append(f"non-inferior (drop < {margin:.0%} shown)")
+        tags.append(f"non-inferior to every costlier strategy (drop < {margin:.0%} shown)")
     else:
-        tags.append(f"not shown within {margin:.0%} of best")
+        tags.append(f"not shown within {margin:.0%} of {r['lower_bound']['vs']}")
     return "; ".join(tags)
 
 
-def _reason(rec: dict[str, Any], rows: list[dict[str, Any]], best: str, margin: float, conf: float) -> str:
-    best_row = next(r for r in rows if r["strategy"] == best)
+def _reason(choice: Choice, rows: list[dict[str, Any]], margin: float, conf: float) -> str:
+    by = {r["strategy"]: r for r in rows}
+    best, rec = by[choice.best], by[choice.recommended]
     how = f"lower bound (one-sided {conf:.2%}, Bonferroni over {len(rows) - 1} comparison(s))"
-    if max(r["pass_rate"] for r in rows) == 0:
-        prefix = "No strategy passed any graded cell, so this only ranks cost: "
-    else:
-        prefix = ""
-    if rec["strategy"] != best:
+    prefix = "No strategy passed any graded cell, so nothing here measures quality: " if best["pass_rate"] == 0 else ""
+
+    def desc(r: dict[str, Any]) -> str:
+        return f"{r['strategy']} ({r['pass_rate']:.3f}, ${r['cost_mean']:.4f}/cell)"
+
+    if choice.basis == "only-strategy":
+        return f"{prefix}{desc(best)} is the only strategy with graded cells: nothing was compared."
+    if choice.basis == "non-inferior":
         lb = rec["lower_bound"]
+        who = "the best point estimate and " if rec is best else ""
         return (
-            f"{prefix}{rec['strategy']} (${rec['cost_mean']:.4f}/cell) is shown non-inferior to the best point "
-            f"estimate {best} ({best_row['pass_rate']:.3f}, ${best_row['cost_mean']:.4f}/cell): "
-            f"{rec['strategy']} − {best} = {lb['estimate']:+.3f}, {how} {lb['lo']:+.3f} > −{margin:.2f}."
+            f"{prefix}{desc(rec)} is {who}shown non-inferior to every costlier strategy"
+            + ("" if rec is best else f" and to the best point estimate {desc(best)}")
+            + f": closest, {rec['strategy']} − {lb['vs']} = {lb['estimate']:+.3f}, {how} {lb['lo']:+.3f} "
+            f"> −{margin:.2f}."
         )
-    cheaper = [r for r in rows if r["cost_mean"] < best_row["cost_mean"] and r["strategy"] != best]
-    if not cheaper:
-        return f"{prefix}{best} has the best pass rate ({best_row['pass_rate']:.3f}) and no strategy is cheaper."
-    tested = [r for r in cheaper if r["lower_bound"] is not None]
-    text = (
-        f"{prefix}Not enough evidence to pick a cheaper strategy: recommending the best point estimate {best} "
-        f"({best_row['pass_rate']:.3f}, ${best_row['cost_mean']:.4f}/cell)."
-    )
+    if choice.basis == "shown-better":
+        worst = max(r["vs_best_bound"]["hi"] for r in rows if r["vs_best_bound"] is not None)
+        return (
+            f"{prefix}{desc(best)} has the best pass rate and every cheaper strategy is shown worse: the upper "
+            f"bound of (cheaper − {best['strategy']}) is at most {worst:+.3f} < 0 at the same level."
+        )
+    text = f"{prefix}Not enough evidence to pick a cheaper strategy: "
+    if rec is best:
+        text += f"recommending the best point estimate {desc(best)}."
+        candidates = [r for r in rows if r["cost_mean"] < best["cost_mean"] and r["strategy"] != best["strategy"]]
+    else:
+        text += (
+            f"the best point estimate {desc(best)} is not shown within {margin:.0%} of every costlier strategy, "
+            f"so the rule pays for quality: recommending {desc(rec)}, the best point estimate among the "
+            "costlier strategies."
+        )
+        candidates = [best]
+    tested = [r for r in candidates if r["lower_bound"] is not None]
     if not tested:
-        return text + f" The cheaper strategies share no (task, seed) pairs with {best}, so none was tested."
+        return text + " The cheaper strategies share no (task, seed) pairs with their references, so none was tested."
     top = max(tested, key=lambda r: r["lower_bound"]["lo"])
     lb = top["lower_bound"]
     text += (
-        f" Closest cheaper candidate {top['strategy']}: {top['strategy']} − {best} = {lb['estimate']:+.3f}, "
+        f" Closest cheaper candidate {top['strategy']}: {top['strategy']} − {lb['vs']} = {lb['estimate']:+.3f}, "
         f"{how} {lb['lo']:+.3f}, so this group can only rule out drops larger than {-lb['lo']:.0%} "
         f"(margin {margin:.0%})"
     )
@@ -207,14 +242,18 @@ def matrix_markdown(
         "",
         f"Cost = mean USD per cell under pricing scenario `{scenario}` (cloud tokens only; local = 0). "
         "Pass rate counts error rows as failures, with a 95% task-clustered interval (Wilson on the "
-        "bootstrap effective n, t quantile); the next column leaves out infrastructure errors. "
-        f"Recommended = the cheapest strategy shown non-inferior to the best point estimate: the one-sided "
-        f"lower bound of its paired difference (task-clustered, simultaneous over the group's comparisons) "
-        f"is above −{margin:.2f}; otherwise the best point estimate.",
+        "bootstrap effective n, t quantile, never narrower than Clopper-Pearson on the effective counts); "
+        "the next column leaves out infrastructure errors. "
+        f"Recommended = the cheapest strategy shown non-inferior to every costlier strategy and to the best "
+        f"point estimate: the one-sided lower bound of each paired difference (task-clustered, Bonferroni "
+        f"over the group) is above −{margin:.2f}. Otherwise there is not enough evidence (evidence: no) and "
+        "the rule pays for quality: the best point estimate, or the best of the costlier strategies when the "
+        "best is a cheaper one. The lower-bound column shows the binding bound and what it is against.",
     ]
     for d in decisions:
         title = ", ".join(f"{k} = {d[k]}" for k in label_keys)
-        lines += ["", f"## {title}", "", f"**Recommended: {d['recommended']}** — {d['reason']}", ""]
+        ev = "yes" if d["evidence"] else "no"
+        lines += ["", f"## {title}", "", f"**Recommended: {d['recommended']}** (evidence: {ev}) — {d['reason']}", ""]
         lines += [
             "| strategy | pass rate [95% clustered] | excl. infra errors | errors | cost/cell [95% CI] "
             "| cloud share | vs best (Δ [95% CI]) | lower bound | verdict |",
@@ -224,7 +263,7 @@ def matrix_markdown(
             ci = r["cost_ci"]
             cost = f"${r['cost_mean']:.4f}" + (f" [{ci['lo']:.4f}, {ci['hi']:.4f}]" if ci else "")
             vs = "—" if r["vs_best"] is None else _fmt_cmp(r["vs_best"])
-            lb = "—" if r["lower_bound"] is None else f"{r['lower_bound']['lo']:+.3f}"
+            lb = "—" if r["lower_bound"] is None else f"{r['lower_bound']['lo']:+.3f} vs {r['lower_bound']['vs']}"
             lines.append(
                 f"| {r['strategy']} | {r['pass_rate']:.3f} [{r['pass_lo']:.3f}, {r['pass_hi']:.3f}] "
                 f"| {r['pass_rate_excl_infra']:.3f} | {r['errors']} | {cost} | {r['cloud_share']:.1%} | {vs} "
