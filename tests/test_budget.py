@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
+import httpx
 import pytest
 
 from pytest_hybrid_eval.config import BudgetConfig
 from pytest_hybrid_eval.pricing import load_table
 from pytest_hybrid_eval.routing.budget import BUDGET_EXHAUSTED, BudgetGuard
-from pytest_hybrid_eval.routing.service import Services, fetch_budget, start_services
+from pytest_hybrid_eval.routing.service import Services, start_services
 from pytest_hybrid_eval.usage import AuxCall, CallRecord, TokenCounts
 from tests.test_proxy import API_KEY, API_KEY_ENV, FakeUpstream, chat_body, make_config, post, tag
 
@@ -71,7 +73,7 @@ def test_cloud_calls_are_refused_with_402_once_the_cap_is_reached(capped: Callab
     local = post(svc, "t.a.always-local.s1", "always-local", chat_body(f"l {tag()}"))
     assert local.status_code == 200, "local calls keep working past the cap"
 
-    status = fetch_budget(svc.proxy_url)
+    status = budget_of(svc)
     assert status["exhausted"] is True and status["cap_usd"] == pytest.approx(2.5 * CALL_USD)
     assert status["spent_usd"] == pytest.approx(3 * CALL_USD, abs=1e-6)
     assert status["refused_calls"] == 2
@@ -83,7 +85,7 @@ def test_spend_is_counted_for_streams_and_without_a_cap(capped: Callable[..., Se
     assert post(svc, "t.a.always-cloud.s1", "always-cloud", body).status_code == 200
     assert post(svc, "t.a.always-cloud.s1", "always-cloud", chat_body(f"n {tag()}")).status_code == 200
     assert post(svc, "t.a.always-local.s1", "always-local", chat_body(f"l {tag()}")).status_code == 200
-    status = fetch_budget(svc.proxy_url)
+    status = budget_of(svc)
     assert status == {**status, "cap_usd": None, "exhausted": False, "refused_calls": 0}
     assert status["spent_usd"] == pytest.approx(STREAM_USD + CALL_USD, abs=1e-6)
 
@@ -91,7 +93,14 @@ def test_spend_is_counted_for_streams_and_without_a_cap(capped: Callable[..., Se
 def test_a_zero_cap_refuses_the_first_cloud_call(capped: Callable[..., Services]) -> None:
     svc = capped(0.0)
     assert post(svc, "t.a.always-cloud.s1", "always-cloud", chat_body(f"z {tag()}")).status_code == 402
-    assert fetch_budget(svc.proxy_url)["spent_usd"] == 0
+    assert budget_of(svc)["spent_usd"] == 0
+
+
+def budget_of(svc: Services) -> dict[str, Any]:
+    """What the proxy's ``/budget`` endpoint reports."""
+    resp = httpx.get(f"{svc.proxy_url}/budget", trust_env=False, timeout=10)
+    assert resp.status_code == 200
+    return resp.json()
 
 
 def _rec(choice: str, prompt: int, completion: int, aux: list[AuxCall] | None = None,

@@ -21,10 +21,13 @@ import pytest
 from aiohttp import web
 
 from pytest_hybrid_eval.config import SweepConfig
-from pytest_hybrid_eval.routing.proxy import SSEWatcher, validate_body
+from pytest_hybrid_eval.routing.relay import Relay
+from pytest_hybrid_eval.routing.routes import cell_url
 from pytest_hybrid_eval.routing.service import Services, fetch_usage, start_services
+from pytest_hybrid_eval.routing.sse import SSEWatcher, assemble_sse
 from pytest_hybrid_eval.routing.strategies import strategy_names
 from pytest_hybrid_eval.routing.tokens import count_messages, count_text
+from pytest_hybrid_eval.routing.validation import validate_body
 
 API_KEY_ENV = "HYBRID_EVAL_TEST_CLOUD_KEY"
 API_KEY = "sk-test-" + "Zq7" * 10
@@ -226,7 +229,7 @@ def chat_body(text: str, **extra: Any) -> dict[str, Any]:
 
 
 def post(svc: Services, cell: str, strategy: str, body: Any, **kw: Any) -> httpx.Response:
-    url = f"{svc.cell_base_url(cell, strategy)}/chat/completions"
+    url = f"{cell_url(svc.proxy_url, cell, strategy)}/chat/completions"
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     return httpx.post(url, content=content, headers={"Content-Type": "application/json"}, timeout=30,
                       trust_env=False, **kw)
@@ -441,7 +444,7 @@ def test_hanging_upstream_times_out_as_504(make_proxy: Callable[..., Services]) 
 
 def test_client_disconnect_cancels_upstream_and_is_recorded(proxy: Services, upstream: FakeUpstream) -> None:
     text = f"mode:slowstream {tag()}"
-    url = f"{proxy.cell_base_url('t.a.gone.s1', 'always-local')}/chat/completions"
+    url = f"{cell_url(proxy.proxy_url, 't.a.gone.s1', 'always-local')}/chat/completions"
     with httpx.Client(trust_env=False) as client, client.stream("POST", url, json=chat_body(text, stream=True)) as r:
         next(r.iter_raw())
     deadline = time.time() + 5
@@ -478,7 +481,7 @@ def test_healthz_up_and_down(proxy: Services, upstream: FakeUpstream, monkeypatc
 
 
 def test_models_and_ollama_probes(proxy: Services) -> None:
-    base = proxy.cell_base_url("t.a.m.s1", "always-local")
+    base = cell_url(proxy.proxy_url, "t.a.m.s1", "always-local")
     ids = [m["id"] for m in httpx.get(f"{base}/models", trust_env=False).json()["data"]]
     assert ids == ["local-model", "cloud-model"]
     tags = httpx.get(f"{proxy.proxy_url}/api/tags", trust_env=False).json()
@@ -584,7 +587,7 @@ def test_aux_client_calls_the_local_backend_with_a_timeout(upstream: FakeUpstrea
 
     from pytest_hybrid_eval.backends import OpenAICompatBackend
     from pytest_hybrid_eval.config import Retry
-    from pytest_hybrid_eval.routing.proxy import LocalAuxClient
+    from pytest_hybrid_eval.routing.auxclient import LocalAuxClient
 
     async def go() -> None:
         backend = OpenAICompatBackend(f"{upstream.url}/local/v1", "local-model")
@@ -618,7 +621,7 @@ def test_pinned_port_and_no_secret_for_standalone_serve(upstream: FakeUpstream,
 def test_stream_call_is_in_the_ledger_before_the_client_sees_done(proxy: Services) -> None:
     """An agent stops at [DONE] and its worker fetches usage at once: the call must already be there."""
     cell = "t.a.done.s1"
-    url = f"{proxy.cell_base_url(cell, 'always-local')}/chat/completions"
+    url = f"{cell_url(proxy.proxy_url, cell, 'always-local')}/chat/completions"
     with httpx.Client(trust_env=False) as client:
         for i in range(15):
             body = chat_body(f"d {tag()}", stream=True, stream_options={"include_usage": i % 2 == 0})
@@ -676,8 +679,6 @@ def test_escalate_reasks_the_cloud_and_counts_both_calls(proxy: Services, upstre
 
 
 def test_assemble_sse_folds_a_stream_into_one_message() -> None:
-    from pytest_hybrid_eval.routing.proxy import assemble_sse
-
     msg = assemble_sse(b"".join(fake_events("local", "m", True)))["choices"][0]
     assert msg["message"]["content"] == f"[local] {REPLY_TEXT}" and msg["finish_reason"] == "stop"
     tool = assemble_sse(b"".join(fake_events("local", "m", False, tool_call=True)))["choices"][0]
@@ -689,16 +690,14 @@ def test_assemble_sse_folds_a_stream_into_one_message() -> None:
 def test_escalation_whose_cloud_call_breaks_records_the_error_on_the_cloud_call(
         proxy: Services, upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure inside the cloud re-ask must show on the cloud record, not leave it looking clean."""
-    from pytest_hybrid_eval.routing import proxy as proxy_mod
-
-    real_forward = proxy_mod.RoutingProxy._forward
+    real_forward = Relay.forward
 
     async def broken_forward(self, request, raw, body, cell_id, call, tier, *args, **kwargs):
         if tier == "cloud":
             raise RuntimeError("cloud path broke")
         return await real_forward(self, request, raw, body, cell_id, call, tier, *args, **kwargs)
 
-    monkeypatch.setattr(proxy_mod.RoutingProxy, "_forward", broken_forward)
+    monkeypatch.setattr(Relay, "forward", broken_forward)
     cell = "t.a.escalate.s77"
     r = post(proxy, cell, "escalate", chat_body(f"mode:emptylocal {tag()}"))
     assert r.status_code >= 500

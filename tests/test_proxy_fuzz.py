@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_hybrid_eval.config import SweepConfig
+from pytest_hybrid_eval.routing.routes import cell_url
 from pytest_hybrid_eval.routing.service import Services, start_services
 
 TIMEOUT = httpx.Timeout(10.0)
@@ -102,7 +103,7 @@ def client() -> Iterator[httpx.Client]:
 
 
 def _post(client: httpx.Client, svc: Services, content: bytes, strategy: str = "always-local") -> httpx.Response:
-    url = f"{svc.cell_base_url('fuzz.cell', strategy)}/chat/completions"
+    url = f"{cell_url(svc.proxy_url, 'fuzz.cell', strategy)}/chat/completions"
     return client.post(url, content=content, headers={"Content-Type": "application/json"})
 
 
@@ -191,7 +192,7 @@ def _raw(svc: Services, payload: bytes, half_close: bool) -> bytes:
        garbage=st.binary(max_size=40))
 def test_partial_http_requests(proxy: Services, client: httpx.Client, cut: int, half_close: bool,
                                garbage: bytes) -> None:
-    path = proxy.cell_base_url("fuzz.cell", "always-local").split("//", 1)[1].split("/", 1)[1]
+    path = cell_url(proxy.proxy_url, "fuzz.cell", "always-local").split("//", 1)[1].split("/", 1)[1]
     body = b'{"model": "m", "messages": [{"role": "user", "content": "hi"}]}'
     request = (f"POST /{path}/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                f"Content-Length: {len(body) + 50}\r\n\r\n").encode() + body  # fmt: skip

@@ -24,6 +24,7 @@ from aiohttp import web
 from pytest_hybrid_eval.config import SweepConfig, build_config
 from pytest_hybrid_eval.routing.guards import loopback_host, loopback_origin
 from pytest_hybrid_eval.routing.redact import Redactor
+from pytest_hybrid_eval.routing.routes import cell_url
 from pytest_hybrid_eval.routing.service import Services, start_services
 
 KEY_ENV = "HYBRID_TEST_HARDENING_KEY"
@@ -155,7 +156,7 @@ def test_an_upstream_that_echoes_the_key_leaks_it_nowhere(make_proxy: Callable[.
     monkeypatch.setenv(KEY_ENV, key)
     record_dir = tmp_path / "exchanges"
     svc = make_proxy(f"routing.record_dir={record_dir}")
-    base = svc.cell_base_url("t.cell", "always-cloud")
+    base = cell_url(svc.proxy_url, "t.cell", "always-cloud")
     caplog.set_level(logging.DEBUG)
     seen: list[str] = []
     with httpx.Client(trust_env=False, timeout=10) as client:
@@ -266,7 +267,7 @@ def test_browser_shaped_requests_are_refused_before_any_upstream_call(make_proxy
 def test_n_and_output_tokens_are_bounded_by_config(make_proxy: Callable[..., Services],
                                                    upstream: EchoUpstream) -> None:
     svc = make_proxy("proxy.max_n=2", "proxy.max_tokens=100")
-    url = f"{svc.cell_base_url('b.cell', 'always-local')}/chat/completions"
+    url = f"{cell_url(svc.proxy_url, 'b.cell', 'always-local')}/chat/completions"
     before = upstream.calls
     with httpx.Client(trust_env=False, timeout=10) as client:
         for extra, needle in [({"n": 3}, "proxy.max_n"), ({"max_tokens": 101}, "proxy.max_tokens"),
@@ -313,7 +314,7 @@ def test_slow_header_and_idle_connections_are_closed(make_proxy: Callable[..., S
 
 def test_a_busy_connection_outlives_the_header_deadline(make_proxy: Callable[..., Services]) -> None:
     svc = make_proxy("proxy.header_timeout_s=0.3", "proxy.idle_timeout_s=5")
-    url = f"{svc.cell_base_url('s.cell', 'always-local')}/chat/completions"
+    url = f"{cell_url(svc.proxy_url, 's.cell', 'always-local')}/chat/completions"
     with httpx.Client(trust_env=False, timeout=10) as client:
         r = client.post(url, json=chat("slow"))  # the upstream takes 0.8 s: the reply still arrives
         assert r.status_code == 200

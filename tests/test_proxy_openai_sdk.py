@@ -15,6 +15,7 @@ import httpx
 import openai
 import pytest
 
+from pytest_hybrid_eval.routing.routes import cell_url
 from pytest_hybrid_eval.routing.service import Services, start_services
 
 
@@ -45,7 +46,7 @@ def services() -> Iterator[Services]:
 
 
 def client(svc: Services, cell: str, strategy: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=svc.cell_base_url(cell, strategy), api_key="dummy", max_retries=0,
+    return openai.OpenAI(base_url=cell_url(svc.proxy_url, cell, strategy), api_key="dummy", max_retries=0,
                          http_client=httpx.Client(trust_env=False))
 
 

@@ -18,6 +18,7 @@ import pytest
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.errors import ConfigError
 from pytest_hybrid_eval.routing.recorder import ExchangeStore, Position, normalized_request, request_key
+from pytest_hybrid_eval.routing.routes import cell_url
 from pytest_hybrid_eval.routing.service import Services, start_services
 from tests.test_plugin import rows, run, write_config, write_task
 from tests.test_proxy import API_KEY, API_KEY_ENV, FakeUpstream, chat_body, make_config, post, tag
@@ -37,7 +38,7 @@ def _services(upstream: FakeUpstream, **routing: Any) -> Services:
 
 
 def _stream(svc: Services, cell: str, strategy: str, body: dict[str, Any]) -> tuple[int, list[bytes]]:
-    url = f"{svc.cell_base_url(cell, strategy)}/chat/completions"
+    url = f"{cell_url(svc.proxy_url, cell, strategy)}/chat/completions"
     with httpx.stream("POST", url, json=body, timeout=30, trust_env=False) as r:
         return r.status_code, list(r.iter_raw())
 

@@ -20,6 +20,8 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 
+from pytest_hybrid_eval.routing.sse import split_events
+
 MASK = "[REDACTED]"
 #: Shorter "keys" (dummy values like ``x``) would blank out ordinary text; the patterns still catch them
 #: in a ``Bearer`` header echo.
@@ -93,12 +95,8 @@ class Redactor:
         if status != 200:
             return self.body(data)
         if content_type and "event-stream" in content_type:
-            return b"".join(self.event(e) for e in _SSE_SPLIT.split(data) if e)
+            return b"".join(self.event(e) for e in split_events(data))
         return self.content(data)
-
-
-#: Splits an SSE stream after each blank line, keeping the separators with the event they end.
-_SSE_SPLIT = re.compile(rb"(?<=\n\n)|(?<=\r\n\r\n)")
 
 
 class RedactingLogFilter(logging.Filter):

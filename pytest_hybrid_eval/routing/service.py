@@ -18,8 +18,6 @@ import secrets
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
 import httpx
 from aiohttp import web
@@ -30,8 +28,8 @@ from pytest_hybrid_eval.errors import HybridEvalError
 from pytest_hybrid_eval.routing.budget import BudgetGuard
 from pytest_hybrid_eval.routing.connlimits import LimitedAppRunner
 from pytest_hybrid_eval.routing.ledger import Ledger
-from pytest_hybrid_eval.routing.proxy import create_proxy_app
 from pytest_hybrid_eval.routing.recorder import replay_backends, wrap_for_recording
+from pytest_hybrid_eval.routing.routes import cell_usage_url, create_proxy_app
 from pytest_hybrid_eval.usage import CellUsage
 
 HOST = "127.0.0.1"
@@ -88,10 +86,6 @@ class Services:
         self._startup_error: BaseException | None = None
         self._stopped = False
         self._stop_lock = threading.Lock()
-
-    def cell_base_url(self, cell_id: str, strategy: str) -> str:
-        """The OpenAI base URL an agent of this cell is given."""
-        return f"{self.proxy_url}/cells/{quote(cell_id, safe='')}/{quote(strategy, safe='')}/v1"
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -185,22 +179,9 @@ def start_services(config: SweepConfig, scripted_app_factory: Callable[[], web.A
 
 def fetch_usage(proxy_url: str, cell_id: str, timeout: float = 10) -> CellUsage:
     """A cell's usage from a running proxy (works from any process that knows ``proxy_url``)."""
-    url = f"{proxy_url.rstrip('/')}/cells/{quote(cell_id, safe='')}/usage"
+    url = cell_usage_url(proxy_url, cell_id)
     with httpx.Client(trust_env=False, timeout=timeout) as client:
         resp = client.get(url)
     if resp.status_code != 200:
         raise HybridEvalError(f"the routing proxy answered {resp.status_code} for the usage of cell {cell_id!r}")
     return CellUsage.model_validate_json(resp.content)
-
-
-def fetch_budget(proxy_url: str, timeout: float = 10) -> dict[str, Any]:
-    """The proxy's cloud spend: ``{"spent_usd", "cap_usd", "exhausted", ...}`` (any process knowing the URL)."""
-    url = f"{proxy_url.rstrip('/')}/budget"
-    with httpx.Client(trust_env=False, timeout=timeout) as client:
-        resp = client.get(url)
-    if resp.status_code != 200:
-        raise HybridEvalError(f"the routing proxy answered {resp.status_code} for its budget")
-    data = resp.json()
-    if not isinstance(data, dict) or "spent_usd" not in data:
-        raise HybridEvalError("the routing proxy's budget answer is not a budget object")
-    return data
