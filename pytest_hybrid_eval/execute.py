@@ -19,6 +19,7 @@ from pytest_hybrid_eval.agents.registry import get_agent
 from pytest_hybrid_eval.cells import Cell
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.results import Provenance, Row, RowCalls, RowTokens
+from pytest_hybrid_eval.routing.routes import cell_url
 from pytest_hybrid_eval.routing.service import fetch_usage
 from pytest_hybrid_eval.sandbox.base import Sandbox
 from pytest_hybrid_eval.sandbox.select import limits_from_config
@@ -49,7 +50,8 @@ class CellRuntime:
         return f"{folder}@{self.config.sha256()[:12]}"
 
     def base_url(self, cell: Cell) -> str:
-        return f"{self.proxy_url}/cells/{cell.id}/{cell.strategy}/v1"
+        """The OpenAI base URL the cell's agent is given."""
+        return cell_url(self.proxy_url, cell.id, cell.strategy)
 
 
 def _now() -> datetime:

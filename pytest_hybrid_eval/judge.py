@@ -28,13 +28,13 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from pytest_hybrid_eval.cells import Cell
 from pytest_hybrid_eval.datafiles import data_path
 from pytest_hybrid_eval.errors import HybridEvalError, TaskError
+from pytest_hybrid_eval.routing.routes import cell_url
 from pytest_hybrid_eval.rubric import Rubric, review_text, shortfall, task_rubric
 from pytest_hybrid_eval.scoring.base import ScoreResult
 from pytest_hybrid_eval.tasks.model import Task
@@ -311,7 +311,7 @@ def judge_url(proxy_url: str, cell_id: str) -> str:
         strategy = Cell.parse(cell_id).strategy
     except HybridEvalError:
         strategy = FALLBACK_STRATEGY
-    return f"{proxy_url.rstrip('/')}/cells/{quote(cell_id, safe='')}/{quote(strategy, safe='')}/v1/chat/completions"
+    return f"{cell_url(proxy_url, cell_id, strategy)}/chat/completions"
 
 
 def _usage(obj: Any) -> TokenCounts:
