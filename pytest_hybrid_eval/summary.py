@@ -2,8 +2,9 @@
 
 The interval is the one the decision matrix and report use (``analysis.intervals.pass_rate_interval``):
 a bootstrap over tasks (seeds nested in their task) measures the design effect, and a Wilson interval on
-the effective n with a t quantile keeps 95% coverage with 5 tasks and stays open at 0/n and n/n (measured
-by ``benchmarks/interval_coverage.py``). Nine tasks × three seeds are not 27 independent cells. Cloud share
+the effective n with a t quantile, never narrower than Clopper-Pearson on the effective counts, keeps 95%
+coverage with 5 tasks and near 0 and 1, and stays open at 0/n and n/n (measured by
+``benchmarks/interval_coverage.py``; the Clopper-Pearson floor closes Wilson's dip just below 1). Nine tasks × three seeds are not 27 independent cells. Cloud share
 and cost come from the analysis' own aggregate, so the summary and the report cannot disagree.
 """
 
@@ -21,7 +22,8 @@ KEYS = ["task_class", "agent", "strategy"]
 CI_HEADER = "95% CI, task bootstrap"
 CI_NOTE = (
     "95% CI: task-clustered bootstrap (tasks resampled, seeds nested) sets the effective n; Wilson interval on "
-    "it with a t(tasks-1) quantile, so 0/n and n/n stay open"
+    "it with a t(tasks-1) quantile, never narrower than Clopper-Pearson on the effective counts, so 0/n and "
+    "n/n stay open"
 )
 
 

@@ -93,3 +93,16 @@ def test_paired_lower_bound_keeps_coverage_with_one_seed() -> None:
         for p in (0.05, 0.1, 0.2, 0.3):
             cover = st.binom.pmf(k, t, p)[res.lo <= p + 1e-12].sum()
             assert cover >= 0.94, (t, p, cover)
+
+
+def test_summary_note_and_method_label_name_the_clopper_pearson_floor() -> None:
+    import pandas as pd
+
+    from pytest_hybrid_eval.analysis.intervals import pass_rate_interval
+    from pytest_hybrid_eval.summary import CI_NOTE
+
+    assert "Clopper-Pearson" in CI_NOTE and "Wilson" in CI_NOTE
+    graded = pd.DataFrame({"task_id": [f"t{i}" for i in range(9)], "_pass": [1.0] * 8 + [0.0]})
+    iv = pass_rate_interval(graded, ("k",), n_resamples=100)
+    assert iv["method"] == "clustered-wilson-t-cp-floor"
+    assert iv["hi"] >= 0.95 ** (1 / 9)  # the floor is what moved this end (Wilson(t) alone: about 0.985)

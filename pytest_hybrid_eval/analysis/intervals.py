@@ -1,7 +1,8 @@
 """Bootstrap intervals pooled over tasks, one independent generator per group.
 
 Pass rate: ``clustered.rate_intervals`` — the bootstrap over tasks measures the design effect and a
-Wilson interval on the effective n (t quantile) keeps coverage with few tasks and at 0/n and n/n; the
+Wilson interval on the effective n (t quantile), never narrower than Clopper-Pearson on the effective
+counts, keeps coverage with few tasks, near 0 and 1, and at 0/n and n/n; the
 terminal summary prints the same interval. Cost per cell and cloud token share: tasks
 resampled, each with all its seeds — resampling only at the top level already carries the between-seed
 variation inside each drawn task, and it keeps continuous statistics at O(resamples × tasks).
@@ -17,6 +18,10 @@ import pandas as pd
 
 from pytest_hybrid_eval.bootstrap import cluster_bootstrap, group_rng, task_draws
 from pytest_hybrid_eval.clustered import rate_intervals
+
+#: The pass-rate interval's label in intervals.json: Wilson (t quantile) on the clustered effective n,
+#: floored by Clopper-Pearson on the effective counts (``clustered.rate_intervals``).
+METHOD = "clustered-wilson-t-cp-floor"
 
 
 def group_intervals(
@@ -53,7 +58,7 @@ def pass_rate_interval(
     res = rate_intervals(
         per_task["sum"].to_numpy(), per_task["size"].to_numpy(), conf, n_resamples, group_rng(key)
     )
-    return {**res.scalar(), "n_rows": len(graded), "method": "clustered-wilson-t"}
+    return {**res.scalar(), "n_rows": len(graded), "method": METHOD}
 
 
 def _share_interval(g: pd.DataFrame, n_resamples: int, key: tuple[Any, ...], conf: float) -> dict[str, Any]:
