@@ -30,7 +30,7 @@ def _key_text(key: Hashable) -> str:
 def group_rng(key: Hashable, base_seed: int = 8_2024) -> np.random.Generator:
     """A generator that depends only on ``key`` (and the base seed), never on which other groups exist.
 
-    The seed project drew every cell from one shared generator, so adding a cell moved all the others'
+    hybrid-coding-eval drew every cell from one shared generator, so adding a cell moved all the others'
     intervals; hashing the key (SHA-256, not Python's salted ``hash``) keeps each group reproducible alone.
     """
     digest = hashlib.sha256(_key_text(key).encode("utf-8")).digest()

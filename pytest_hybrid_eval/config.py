@@ -1,7 +1,7 @@
 """The sweep configuration: one pydantic model, YAML files, dotted overrides, a canonical sha256.
 
 Extra keys are forbidden everywhere so a typo is an error that names the nearest valid key, never a
-setting that is silently ignored (one of the seed's confounds: fields accepted but never applied).
+setting that is silently ignored (one of hybrid-coding-eval's confounds: fields accepted but never applied).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Models(_Strict):
     @field_validator("fallback_cloud")
     @classmethod
     def _no_fallback(cls, v: str | None) -> str | None:
-        # The proxy has no fallback path (a silent fallback was one of the seed's confounds); a value here
+        # The proxy has no fallback path (a silent fallback was one of hybrid-coding-eval's confounds); a value here
         # would be a setting accepted but never applied.
         if v is not None:
             raise ValueError("fallback_cloud is not supported (the proxy never falls back to another model); "

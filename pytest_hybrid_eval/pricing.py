@@ -85,7 +85,7 @@ class PricingTable(BaseModel):
         return list(self.scenarios)
 
     def resolve(self, scenario: str) -> str:
-        """Canonical scenario name for ``scenario`` (its own name or a seed alias)."""
+        """Canonical scenario name for ``scenario`` (its own name, or an alias such as hybrid-coding-eval's scenario names)."""
         if scenario in self.scenarios:
             return scenario
         if scenario in self.aliases:

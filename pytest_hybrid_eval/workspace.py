@@ -1,7 +1,7 @@
 """The agent's workspace: the task's public files and visible tests, and reading back its edits.
 
 Only ``public/`` and ``tests/`` ever reach a workspace; ``hidden/``, ``reference/`` and ``decoy/`` never do
-(an agent that could read them would be graded on copying, one of the seed's confounds). Symbolic links
+(an agent that could read them would be graded on copying, one of hybrid-coding-eval's confounds). Symbolic links
 in the copied directories are refused rather than followed, because following one could pull a
 reference file into the workspace, and copying it as a link would let the agent read through it.
 """

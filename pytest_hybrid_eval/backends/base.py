@@ -1,7 +1,7 @@
 """The upstream contract: what the routing proxy needs from a model server it forwards to.
 
 A backend describes an upstream (URL, model name, headers, timeouts) and opens requests on a session the
-proxy owns, so both tiers share one connection pool and one retry policy: the seed gave its tiers
+proxy owns, so both tiers share one connection pool and one retry policy: hybrid-coding-eval gave its tiers
 different timeouts and retries, which confounded every local-vs-cloud comparison.
 """
 

@@ -2,8 +2,8 @@
 
 The newest user/tool delta is embedded and compared (cosine) with router/knn_corpus.jsonl. Ties, and
 a query that resembles nothing, go local: without evidence the cheap tier is the default. With the
-"openai" embedder a failed embedding call falls back to TF-IDF for that call only and says so; the
-seed instead disabled the strategy until restart.
+"openai" embedder a failed embedding call falls back to TF-IDF for that call only and says so;
+hybrid-coding-eval instead disabled the strategy until restart.
 """
 
 from __future__ import annotations

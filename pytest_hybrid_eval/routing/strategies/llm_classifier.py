@@ -1,7 +1,7 @@
 """LLM classifier: a small local model labels the last user request SIMPLE or COMPLEX.
 
 The classifier call goes through ``ctx.aux`` so its tokens and latency land in the decision record
-(the seed hid them). Anything that is not a clean one-word answer is "unparseable" and routes local,
+(hybrid-coding-eval hid them). Anything that is not a clean one-word answer is "unparseable" and routes local,
 with the reason saying so, rather than guessing.
 """
 
