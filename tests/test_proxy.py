@@ -24,8 +24,8 @@ from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.routing.relay import Relay
 from pytest_hybrid_eval.routing.routes import cell_url
 from pytest_hybrid_eval.routing.service import Services, fetch_usage, start_services
-from pytest_hybrid_eval.routing.sse import SSEWatcher, assemble_sse
-from pytest_hybrid_eval.routing.strategies import strategy_names
+from pytest_hybrid_eval.routing.sse import SSEWatcher, assemble_sse, event_payload
+from pytest_hybrid_eval.routing.strategies import Decision, RouteRequest, StrategyContext, strategy_names
 from pytest_hybrid_eval.routing.tokens import count_messages, count_text
 from pytest_hybrid_eval.routing.validation import validate_body
 
@@ -676,6 +676,38 @@ def test_escalate_reasks_the_cloud_and_counts_both_calls(proxy: Services, upstre
     assert cloud.features["escalated_from"] == "local" and cloud.reason.startswith("escalated from local")
     assert (usage.local_calls, usage.cloud_calls, usage.failed_calls) == (1, 1, 0)
     assert usage.local.prompt == 11 and usage.cloud.prompt == 11
+
+
+def test_escalating_decision_of_a_strategy_without_a_check_is_a_recorded_500(
+        proxy: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check is found through EscalatingStrategy only: a strategy without one cannot escalate."""
+    from pytest_hybrid_eval.routing import strategies
+
+    class NoCheck:
+        name = "no-check"
+
+        async def decide(self, req: RouteRequest, ctx: StrategyContext) -> Decision:
+            return Decision("local", "verify me", verify_then_escalate=True)
+
+    monkeypatch.setattr(strategies, "_REGISTRY", dict(strategies._REGISTRY))
+    strategies.register("no-check")(NoCheck)
+    cell = "t.a.no-check.s1"
+    r = post(proxy, cell, "no-check", chat_body(f"n {tag()}"))
+    assert r.status_code == 500 and "needs_escalation" in r.json()["error"]["message"]
+    [rec] = proxy.ledger.usage(cell).calls
+    assert rec.status == 500 and "needs_escalation" in (rec.error or "")
+
+
+def test_sse_lines_end_only_at_lf_or_crlf_and_data_loses_one_space() -> None:
+    """U+2028 and NEL may sit raw in a JSON string; they are not line ends (``str.splitlines`` says they are)."""
+    content = "a\u2028b\x85c"
+    chunk = {"choices": [{"index": 0, "delta": {"content": content}}]}
+    raw = b"data:" + json.dumps(chunk, ensure_ascii=False).encode() + b"\r\n\r\n"
+    watcher = SSEWatcher()
+    assert watcher.feed(raw) == [(raw, False)]
+    assert watcher.malformed == 0 and watcher.text == [content]
+    assert assemble_sse(raw)["choices"][0]["message"]["content"] == content
+    assert event_payload(b"data: x\ndata:  y\n: a comment\ndata\nevent: e\n\n") == "x\n y"
 
 
 def test_assemble_sse_folds_a_stream_into_one_message() -> None:
