@@ -82,6 +82,18 @@ def cmd_tasks_validate(args: argparse.Namespace) -> int:
     return 1 if bad or not tasks else 0
 
 
+def cmd_tasks_mine(args: argparse.Namespace) -> int:
+    from pytest_hybrid_eval.sandbox.select import make_sandbox
+    from pytest_hybrid_eval.tasks.mine import Bounds, mine
+
+    sandbox = make_sandbox(_config(args).sandbox, hide=[Path.cwd()])
+    bounds = Bounds(max_files=args.max_files, max_lines=args.max_lines, max_test_lines=args.max_test_lines)
+    report = mine(args.source, Path(args.out), sandbox, upstream=args.upstream, max_n=args.max, since=args.since,
+                  paths=args.paths, bounds=bounds, max_tries=args.max_tries)  # fmt: skip
+    print(report.summary())
+    return 0 if report.mined else 1
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from pytest_hybrid_eval.analysis.hybrid_coding_eval_summary import summarize_hybrid_coding_eval
     from pytest_hybrid_eval.analysis.merge import load_sweeps
@@ -224,6 +236,19 @@ def build_parser() -> argparse.ArgumentParser:
         sp = with_config(tsub.add_parser(name, help=text))
         sp.add_argument("roots", nargs="*", help="task roots (default: the config's tasks.roots)")
         sp.set_defaults(fn=fn)
+
+    mi = with_config(tsub.add_parser("mine", help="real-prs instances from a repository's history, validated"))
+    mi.add_argument("source", help="a local repository, a git bundle or a URL")
+    mi.add_argument("--out", required=True, help="output folder (a task root: instances.jsonl, facts.jsonl)")
+    mi.add_argument("--max", type=int, default=20, help="stop after this many validated instances")
+    mi.add_argument("--since", help="only commits after this date (git's --since)")
+    mi.add_argument("--paths", help="only fixes whose non-test Python files match this glob")
+    mi.add_argument("--upstream", help="upstream URL to record (default: the source's, when it is a URL)")
+    mi.add_argument("--max-files", type=int, default=3, help="at most this many non-test Python files changed")
+    mi.add_argument("--max-lines", type=int, default=120, help="at most this many non-test Python lines changed")
+    mi.add_argument("--max-test-lines", type=int, default=400, help="at most this many test lines changed")
+    mi.add_argument("--max-tries", type=int, help="run at most this many candidates")
+    mi.set_defaults(fn=cmd_tasks_mine)
 
     an = sub.add_parser("analyze", help="aggregate, intervals, comparisons, decision matrix, charts, report")
     an.add_argument("dir", help="a sweep dir (with raw.jsonl), a raw.jsonl, or a folder of sweeps")

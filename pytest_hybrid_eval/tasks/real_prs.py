@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -48,6 +48,7 @@ from pytest_hybrid_eval.sandbox.base import Limits, Sandbox
 from pytest_hybrid_eval.scoring.junit import junit_key, parse_junit
 from pytest_hybrid_eval.scoring.pytest_scorer import build_tree
 from pytest_hybrid_eval.scoring.tree import GUARD_DIR, HIDDEN_DIR, TESTS_DIR
+from pytest_hybrid_eval.tasks import repo_env, repo_layout, upstream
 from pytest_hybrid_eval.tasks.model import TASK_FILE, Difficulty, Task, load_task
 
 INSTANCES_FILE = "instances.jsonl"
@@ -75,6 +76,8 @@ class Instance(BaseModel):
     editable: list[str] | None = None
     decoy_patch: str | None = None
     test_dir: str = TESTS_DIR
+    #: ``split`` (synthetic mirrors: whole suite scored) or ``repo`` (a real checkout; see ``repo_layout``)
+    layout: Literal["split", "repo"] = "split"
 
     @field_validator("fail_to_pass", "pass_to_pass", mode="before")
     @classmethod
@@ -271,11 +274,12 @@ def _check_paths(inst: Instance, test_files: list[str], fix_files: list[str]) ->
     return editable
 
 
-def materialize(instance: Instance, mirror_dir: Path | str, dest: Path | str) -> Task:
+def materialize(instance: Instance, mirror_dir: Path | str, dest: Path | str, select: bool = True) -> Task:
     """Lay ``instance`` out as a task directory at ``dest`` (replacing it) and return the loaded Task.
 
     Works from a ``git clone --shared`` of the mirror in a temporary directory; the mirror is only read.
     The new directory is assembled beside ``dest`` and renamed into place, so a reader never sees half.
+    ``select=False`` (the miner's runs) keeps every test of the touched files in a ``repo`` layout.
     """
     mirror_dir, dest = Path(mirror_dir), Path(dest)
     mirror = find_mirror(mirror_dir, instance.repo)
@@ -296,12 +300,21 @@ def materialize(instance: Instance, mirror_dir: Path | str, dest: Path | str) ->
         stage = Path(tempfile.mkdtemp(prefix=f".{instance.task_id}-", dir=dest.parent))
         try:
             test_dir = instance.test_dir.rstrip("/")
-            shutil.copytree(work, stage / "public", ignore=lambda d, names: _SKIP(d, names) | (
-                {test_dir} if Path(d) == work else set()))  # fmt: skip
-            if (work / test_dir).is_dir():
+            if instance.layout == "repo":
+                roots, site = repo_layout.environment(instance.repo, work)
+                repo_layout.copy_public(work, stage)
+            else:
+                shutil.copytree(work, stage / "public", ignore=lambda d, names: _SKIP(d, names) | (
+                    {test_dir} if Path(d) == work else set()))  # fmt: skip
+            if (work / test_dir).is_dir() and instance.layout == "split":
                 shutil.copytree(work / test_dir, stage / "tests", ignore=_SKIP)
             _apply(work, instance.test_patch, f"{instance.instance_id}: test_patch")
-            _copy_files(work, test_files, stage / "hidden", strip=test_dir)
+            if instance.layout == "repo":
+                keep = repo_layout.keep_ids(test_dir, [*instance.fail_to_pass, *instance.pass_to_pass] if select else None)
+                header = repo_env.bootstrap_conftest(roots, site, keep)
+                repo_layout.copy_hidden(work, stage, test_files, test_dir, header)
+            else:
+                _copy_files(work, test_files, stage / "hidden", strip=test_dir)
             _apply(work, instance.patch, f"{instance.instance_id}: patch")
             _copy_files(work, editable, stage / "reference")
             if instance.decoy_patch:
@@ -413,6 +426,27 @@ def materialize_roots(roots: list[Path | str], mirror_dir: Path | str | None = N
         for jsonl in sorted(root.rglob(INSTANCES_FILE)):
             if not any(part.startswith(".") for part in jsonl.relative_to(root).parts):
                 tasks += materialize_all(jsonl.parent, mirror_dir)
+        for facts in sorted(root.rglob(upstream.FACTS_FILE)):
+            if not (facts.parent / INSTANCES_FILE).is_file() and not any(
+                    part.startswith(".") for part in facts.relative_to(root).parts):  # fmt: skip
+                tasks += materialize_facts(facts.parent, mirror_dir)
+    return tasks
+
+
+def materialize_facts(suite: Path, mirror_dir: Path | str | None = None) -> list[Task]:
+    """Task folders for ``<suite>/facts.jsonl`` (``tasks.upstream``); skipped with one line without the repository."""
+    mirrors = Path(mirror_dir) if mirror_dir else default_mirror_dir()
+    facts = upstream.load_facts(suite / upstream.FACTS_FILE)
+    tasks: list[Task] = []
+    with _locked(suite):
+        try:
+            records = upstream.instance_records(facts, suite, mirrors)
+        except upstream.SourceMissing as exc:
+            print(f"hybrid-eval: skipped: {exc}", file=sys.stderr)
+            return []
+        for inst in (Instance.model_validate(r) for r in records):
+            dest = suite / inst.task_id
+            tasks.append(load_task(dest) if is_current(inst, dest) else materialize(inst, mirrors, dest))
     return tasks
 
 
