@@ -1,6 +1,8 @@
 """pytest glue: options, collection of task.yaml files into cell items, services, rows, summary.
 
-Everything of substance lives in other modules; this file only wires pytest's hooks to them.
+Everything of substance lives in other modules; this file only wires pytest's hooks to them. The
+fixtures ``hybrid_proxy`` and ``hybrid_cell`` (a user's test as a cell) are the plugin module ``fixtures``,
+loaded with this one.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from pytest_hybrid_eval.results import Row
 from pytest_hybrid_eval.tasks.model import TASK_FILE, Task
 
 _TASK_PARTS = {"public", "tests", "hidden", "reference", "decoy"}
-_ROW_KEY = "hybrid_row"
+ROW_KEY = "hybrid_row"  # a row in a report's user properties, for the controller to write
 _RECORDED_KEY = "hybrid_recorded"
 _STASH: pytest.StashKey[object] = pytest.StashKey()
+pytest_plugins = ["pytest_hybrid_eval.fixtures"]
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -32,11 +35,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
-def _is_worker(config: pytest.Config) -> bool:
+def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def _session(config: pytest.Config):
+def session_of(config: pytest.Config):
+    """This run's SweepSession, or None when the run benchmarks nothing (no proxy was started)."""
     return config.stash.get(_STASH, None)
 
 
@@ -82,22 +86,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.hook.pytest_hybrid_register(agents=register_agent, strategies=register)
     try:
-        sess = SweepSession(sweep, config.rootpath, is_controller=not _is_worker(config), roots=roots)
+        sess = SweepSession(sweep, config.rootpath, is_controller=not is_worker(config), roots=roots)
         families = {t.family for t in sess.tasks.values()}
     except HybridEvalError as exc:
         raise pytest.UsageError(str(exc)) from None
     for name in {*sweep.agents, *sweep.strategies, "puzzles", "refactors", "real_prs", *families}:
-        config.addinivalue_line("markers", f"{_marker(name)}: hybrid-eval cell marker")
+        config.addinivalue_line("markers", f"{marker_name(name)}: hybrid-eval cell marker")
     config.stash[_STASH] = sess
     rerun = config.getoption("hybrid_rerun") or config.getoption("lf", False)
     try:
-        if not _is_worker(config):
+        if not is_worker(config):
             # one run per out dir, taken before any row is read or written; carries the sweep's spend
             sess.claim_out_dir(check_budget=not config.getoption("collectonly"))
         sess.load_recorded(enabled=not rerun, retry_errors=retry_errors(config))
     except HybridEvalError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if _is_worker(config):
+    if is_worker(config):
         sess.proxy_url = config.workerinput["hybrid_proxy_url"]
         return
     try:
@@ -131,17 +135,21 @@ class _Controller:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node) -> None:
         node.workerinput["hybrid_proxy_url"] = self.sess.proxy_url
+        # test cells register their scripted answers there (fixtures; None unless the backend is scripted)
+        node.workerinput["hybrid_scripted_url"] = self.sess.services.scripted_url
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return
-        payload = next((v for k, v in report.user_properties if k == _ROW_KEY), None)
-        if payload is None:
-            return
-        row = Row.model_validate_json(payload)
-        if any(k == _RECORDED_KEY for k, _ in report.user_properties):
-            self.sess.recorded_seen.append(row)
-            return
+        recorded = any(k == _RECORDED_KEY for k, _ in report.user_properties)
+        for payload in [v for k, v in report.user_properties if k == ROW_KEY]:  # a test may open several cells
+            row = Row.model_validate_json(payload)
+            if recorded:
+                self.sess.recorded_seen.append(row)
+            else:
+                self._write(row)
+
+    def _write(self, row: Row) -> None:
         try:
             self.sess.write_row(row)
         except HybridEvalError as exc:  # the out dir filled up or turned read-only mid-sweep
@@ -177,7 +185,7 @@ class _Controller:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    sess = _session(config)
+    sess = session_of(config)
     if sess is not None:
         sess.stop()
 
@@ -190,19 +198,19 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    sess = _session(parent.config)
+    sess = session_of(parent.config)
     if sess is None or file_path.name != TASK_FILE or not sess.owns(file_path):
         return None
     return TaskFile.from_parent(parent, path=file_path)
 
 
-def _marker(name: str) -> str:
+def marker_name(name: str) -> str:
     return name.replace("-", "_")
 
 
 class TaskFile(pytest.File):
     def collect(self):
-        sess = _session(self.config)
+        sess = session_of(self.config)
         task = next((t for t in sess.tasks.values() if t.root == self.path.parent.resolve()), None)
         if task is None or not sess.selected(task):
             return
@@ -210,7 +218,7 @@ class TaskFile(pytest.File):
         for cell in expand(task.id, cfg.agents, cfg.strategies, cfg.seeds):
             item = CellItem.from_parent(self, name=cell.item_name, cell=cell, task=task)
             for m in (task.task_class, task.family, cell.agent, cell.strategy):
-                item.add_marker(_marker(m))
+                item.add_marker(marker_name(m))
             yield item
 
 
@@ -229,7 +237,7 @@ class CellItem(pytest.Item):
     def runtest(self) -> None:
         from pytest_hybrid_eval.execute import run_cell
 
-        sess = _session(self.config)
+        sess = session_of(self.config)
         recorded = sess.recorded.get(self.cell.id)
         if recorded is not None:
             # resume: the cell already has a finished row; report its outcome without running it again
@@ -237,7 +245,7 @@ class CellItem(pytest.Item):
             self.user_properties.append((_RECORDED_KEY, "1"))
         else:
             row = run_cell(self.cell, self.task, sess.runtime)
-        self.user_properties.append((_ROW_KEY, row.model_dump_json()))
+        self.user_properties.append((ROW_KEY, row.model_dump_json()))
         if not row.passed:
             raise CellFailed(row)
 
