@@ -27,7 +27,8 @@ from typing import Any
 
 from pytest_hybrid_eval.agents.base import AgentContext, AgentResult
 from pytest_hybrid_eval.agents.cli_agent import CliAgent, CliRun
-from pytest_hybrid_eval.agents.dialect import Message, message_text
+from pytest_hybrid_eval.agents.dialect import Message
+from pytest_hybrid_eval.routing.tokens import content_text
 
 __all__ = ["AiderAgent", "AiderWholeDialect"]
 
@@ -53,7 +54,7 @@ class AiderWholeDialect:
         for message in messages:
             if message.get("role") != "system":
                 continue
-            text = message_text(message)
+            text = content_text(message.get("content"))
             opening, closing = _FENCE_RULE.search(text), _CLOSE_RULE.search(text)
             if opening and closing:
                 return opening.group(1), closing.group(1)
@@ -76,7 +77,7 @@ class AiderWholeDialect:
         apply), and answering that with the same files again would loop until aider's reflection cap.
         """
         opening, _closing = self._fences(messages)
-        return any(m.get("role") == "assistant" and f"\n{opening}\n" in message_text(m)
+        return any(m.get("role") == "assistant" and f"\n{opening}\n" in content_text(m.get("content"))
                    and not _is_example(m) for m in messages[1:])
 
     def done_message(self, messages: list[Message]) -> Message:
@@ -85,7 +86,7 @@ class AiderWholeDialect:
 
 def _is_example(message: Message) -> bool:
     """aider's few-shot example reply (it mentions show_greeting.py) is not a turn of this conversation."""
-    return "show_greeting.py" in message_text(message)
+    return "show_greeting.py" in content_text(message.get("content"))
 
 
 class AiderAgent(CliAgent):

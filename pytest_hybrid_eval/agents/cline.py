@@ -27,8 +27,9 @@ from typing import Any
 
 from pytest_hybrid_eval.agents.base import AgentContext, AgentResult
 from pytest_hybrid_eval.agents.cli_agent import CliAgent, CliRun, classify_outcome, run_cli, scrubbed_env
-from pytest_hybrid_eval.agents.dialect import Message, message_text
+from pytest_hybrid_eval.agents.dialect import Message
 from pytest_hybrid_eval.agents.install import executable, installed_version
+from pytest_hybrid_eval.routing.tokens import content_text
 
 __all__ = ["ClineAgent", "ClineDialect", "cline_prompt", "parse_read_result", "workspace_from_messages"]
 
@@ -53,7 +54,7 @@ def workspace_from_messages(messages: list[Message]) -> str | None:
     for message in messages:
         if message.get("role") != "system":
             continue
-        match = _WORKDIR.search(message_text(message))
+        match = _WORKDIR.search(content_text(message.get("content")))
         if match:
             return match.group(1)
     return None
@@ -96,7 +97,7 @@ def _tool_names(message: Message) -> list[str]:
 
 
 def _results_after(messages: list[Message], index: int) -> list[str]:
-    return [message_text(m) for m in messages[index + 1 :] if m.get("role") == "tool"]
+    return [content_text(m.get("content")) for m in messages[index + 1 :] if m.get("role") == "tool"]
 
 
 def _succeeded(result: str) -> bool:
@@ -165,7 +166,7 @@ class ClineDialect:
                 for later in messages[i + 1 :]:
                     if later.get("role") != "tool":
                         break
-                    results.append(message_text(later))
+                    results.append(content_text(later.get("content")))
                 if not results or not all(_succeeded(r) for r in results):
                     failed += 1
         return failed

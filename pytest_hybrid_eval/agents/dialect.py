@@ -21,7 +21,6 @@ __all__ = [
     "PlainDialect",
     "fence_for",
     "language_for",
-    "message_text",
 ]
 
 
@@ -64,17 +63,6 @@ def fence_for(content: str) -> str:
     """A backtick fence longer than any backtick run inside ``content`` (so the block cannot end early)."""
     longest = max((len(m) for m in re.findall(r"`+", content)), default=0)
     return "`" * max(3, longest + 1)
-
-
-def message_text(message: Message) -> str:
-    """The text of a message whose content is a string or a list of typed parts."""
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
-        return "\n".join(parts)
-    return ""
 
 
 class PlainDialect:

@@ -32,7 +32,8 @@ import yaml
 
 from pytest_hybrid_eval.agents.base import AgentContext, AgentResult
 from pytest_hybrid_eval.agents.cli_agent import CliAgent, CliRun
-from pytest_hybrid_eval.agents.dialect import Message, message_text
+from pytest_hybrid_eval.agents.dialect import Message
+from pytest_hybrid_eval.routing.tokens import content_text
 
 __all__ = ["MiniSweAgent", "MiniSweDialect", "write_files_script"]
 
@@ -83,7 +84,7 @@ def _has_bash_tool(tools: list[dict[str, Any]]) -> bool:
 
 def _uses_text_blocks(messages: list[Message]) -> bool:
     """mini's text-based configs ask for ```mswea_bash_command blocks instead of tool calls."""
-    return any(m.get("role") == "system" and _TEXT_BLOCK in message_text(m) for m in messages)
+    return any(m.get("role") == "system" and _TEXT_BLOCK in content_text(m.get("content")) for m in messages)
 
 
 def _commands_of(message: Message) -> list[str]:
@@ -97,7 +98,7 @@ def _commands_of(message: Message) -> list[str]:
             parsed = {}
         if isinstance(parsed, dict) and isinstance(parsed.get("command"), str):
             commands.append(parsed["command"])
-    commands += re.findall(r"```(?:bash|" + _TEXT_BLOCK + r")\s*\n(.*?)\n```", message_text(message), re.DOTALL)
+    commands += re.findall(r"```(?:bash|" + _TEXT_BLOCK + r")\s*\n(.*?)\n```", content_text(message.get("content")), re.DOTALL)
     return commands
 
 

@@ -26,7 +26,8 @@ from typing import Any
 
 from pytest_hybrid_eval.agents.base import AgentContext, AgentResult
 from pytest_hybrid_eval.agents.cli_agent import CliAgent, CliRun
-from pytest_hybrid_eval.agents.dialect import Message, message_text
+from pytest_hybrid_eval.agents.dialect import Message
+from pytest_hybrid_eval.routing.tokens import content_text
 
 __all__ = ["OpencodeAgent", "OpencodeDialect", "opencode_config", "opencode_prompt", "parse_events"]
 
@@ -59,7 +60,7 @@ def workspace_from_messages(messages: list[Message]) -> str | None:
     """The workspace opencode announces in its system prompt (``Working directory: /abs/path``), if any."""
     for message in messages:
         if message.get("role") == "system":
-            match = _WORKDIR.search(message_text(message))
+            match = _WORKDIR.search(content_text(message.get("content")))
             if match:
                 return match.group(1)
     return None

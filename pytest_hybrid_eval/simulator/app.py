@@ -30,10 +30,11 @@ from typing import Any
 
 from aiohttp import web
 
-from pytest_hybrid_eval.agents.dialect import Dialect, PlainDialect, message_text
+from pytest_hybrid_eval.agents.dialect import Dialect, PlainDialect
 from pytest_hybrid_eval.cells import Cell
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.errors import HybridEvalError
+from pytest_hybrid_eval.routing.tokens import content_text
 from pytest_hybrid_eval.simulator import skill, wire
 from pytest_hybrid_eval.simulator.embeddings import EMBED_DIM, embed, embedding_inputs
 from pytest_hybrid_eval.simulator.judging import JudgeRole, judge_reply
@@ -200,10 +201,10 @@ class _Scripted:
         """
         cell_id = cell.id if cell else ""
         seed = cell.seed if cell else 0
-        system = " ".join(message_text(m) for m in messages if m.get("role") == "system")
+        system = " ".join(content_text(m.get("content")) for m in messages if m.get("role") == "system")
         flagged = request.headers.get("X-Hybrid-Aux", "").lower()
         judge_request = self.judge.read(
-            system, "\n".join(message_text(m) for m in messages if m.get("role") == "user"), flagged == "judge")
+            system, "\n".join(content_text(m.get("content")) for m in messages if m.get("role") == "user"), flagged == "judge")
         if judge_request is not None:
             text = judge_reply(self.judge, task, judge_request, self.config.scripted.classifier_error_rate,
                                cell_id=cell_id, call_index=call_index, seed=seed, tier=tier)
