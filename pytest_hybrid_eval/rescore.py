@@ -16,7 +16,6 @@ outcome and printed by the CLI; they are never silently dropped.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -333,18 +332,6 @@ def rejudge_main(args: argparse.Namespace) -> int:
     started = time.monotonic()
     outcome = rejudge_sweep(Path(args.dir), args.proxy_url, args.out, args.roots)
     return _print_outcome(outcome, "rejudged", started)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m pytest_hybrid_eval.rescore rescore|rejudge DIR ...``: the ``hybrid-eval`` CLI (which
-    registers both commands through the ``configure_*_parser`` functions above), with its exit codes."""
-    from pytest_hybrid_eval.cli import main as cli_main
-
-    return cli_main(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 __all__ = ["Outcome", "configure_rejudge_parser", "configure_rescore_parser", "rejudge", "rejudge_main",

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_hybrid_eval.cli import main
 from pytest_hybrid_eval.errors import HybridEvalError
-from pytest_hybrid_eval.rescore import main, rejudge_sweep, rescore, rescore_sweep
-from pytest_hybrid_eval.results import read_rows
+from pytest_hybrid_eval.rescore import rejudge_sweep, rescore, rescore_sweep
+from pytest_hybrid_eval.store.rows import read_rows
 from tests.test_plugin import rows, run, write_config, write_task
 
 REPO = Path(__file__).resolve().parent.parent
