@@ -45,8 +45,8 @@ def test_rescore_sees_a_changed_hidden_test_and_never_rewrites_raw(swept: pytest
     assert old[good]["passed"] and old[good]["tests_passed"] == 4
     assert (out / "evidence" / good / "files" / "calc.py").is_file()
 
-    hidden = swept.path / "suite" / "puzzles" / "calc-basics" / "hidden" / "test_hidden_calc.py"
-    hidden.write_text(hidden.read_text().replace("== 12", "== 13"))  # the right mul now fails
+    hidden = swept.path / "suite" / "puzzles" / "calc-basics" / "hidden" / "cases.py"
+    hidden.write_text(hidden.read_text().replace("expect=12", "expect=13"))  # the right mul now fails
 
     path = rescore(out)
     assert path.parent == out and path.name.startswith("rescored-") and path.suffix == ".jsonl"
@@ -56,7 +56,7 @@ def test_rescore_sees_a_changed_hidden_test_and_never_rewrites_raw(swept: pytest
     assert not new[good]["passed"] and new[good]["error"] == "none"
     assert (new[good]["tests_passed"], new[good]["tests_total"]) == (3, 4)
     assert new[good]["reason"].startswith("rescored from evidence: 1 of 4 cases failed: mul: expected 13, got 12")
-    assert new[good]["scorer"] == "pytest"
+    assert new[good]["scorer"] == "cases"
     assert new[good]["finished_at"] > old[good]["finished_at"]
     # what the agent run cost is not changed by rescoring
     assert new[good]["tokens"] == old[good]["tokens"] and new[good]["calls"] == old[good]["calls"]
@@ -64,7 +64,7 @@ def test_rescore_sees_a_changed_hidden_test_and_never_rewrites_raw(swept: pytest
     assert not new[bad]["passed"]
 
     # fixing the test back: the right solution passes again, in yet another new file
-    hidden.write_text(hidden.read_text().replace("== 13", "== 12"))
+    hidden.write_text(hidden.read_text().replace("expect=13", "expect=12"))
     again = rescore_sweep(out)
     assert again.path != path and path.exists()
     assert again.changed == 0 and again.missing_evidence == [] and again.skipped == []
