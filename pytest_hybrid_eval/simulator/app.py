@@ -17,6 +17,7 @@ upstream; the ``/cells/<cell_id>`` form lets tests and agents use it directly wi
     POST /{tier}/v1/chat/completions      POST /{tier}/cells/{cell_id}/v1/chat/completions
     GET  /{tier}/v1/models                GET  /{tier}/cells/{cell_id}/v1/models
     POST /{tier}/v1/embeddings            POST /{tier}/cells/{cell_id}/v1/embeddings
+    PUT  /scripts/{task_id}               a test cell's reference and decoy answers (scripted_tests)
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from pytest_hybrid_eval.routing.tokens import content_text
 from pytest_hybrid_eval.simulator import skill, wire
 from pytest_hybrid_eval.simulator.embeddings import EMBED_DIM, embed, embedding_inputs
 from pytest_hybrid_eval.simulator.judging import JudgeRole, judge_reply
+from pytest_hybrid_eval.simulator.scripted_tests import SCRIPTS_ROUTE, ScriptBook
+from pytest_hybrid_eval.simulator.scripted_tests import answer as test_answer
 from pytest_hybrid_eval.simulator.transport import (
     BadRequest,
     client_gone,
@@ -74,6 +77,7 @@ class _Scripted:
         self.tasks = dict(tasks)
         self.dialects = dialects
         self.judge = judge
+        self.test_scripts = ScriptBook()  # test cells' answers, registered by the plugin
         self._files: dict[tuple[str, bool], dict[str, str]] = {}
         self._attempts: dict[tuple[str, int, str, str], int] = {}
         self.stalls = {"started": 0, "answered": 0, "abandoned": 0}
@@ -110,7 +114,7 @@ class _Scripted:
         if cell is None:
             return None
         task = self.tasks.get(cell.task_id)
-        if task is None:
+        if task is None and self.test_scripts.get(cell.task_id) is None:
             raise BadRequest(404, f"unknown task {cell.task_id!r} in cell {cell.id!r}; this backend serves "
                                   f"{len(self.tasks)} task(s): {', '.join(sorted(self.tasks)) or '(none)'}")
         return task
@@ -214,6 +218,9 @@ class _Scripted:
             label = skill.classifier_label(difficulty, self.config.scripted.classifier_error_rate, cell_id,
                                            call_index, seed, tier)
             return {"role": "assistant", "content": label}, {"X-Scripted-Kind": "classifier"}
+        script = self.test_scripts.get(cell.task_id) if cell is not None and task is None else None
+        if script is not None and cell is not None:
+            return test_answer(self.config, script, cell, call_index, tier)
         if task is None or cell is None:
             return {"role": "assistant", "content": (
                 "I cannot tell which task this conversation belongs to. Send the header X-Hybrid-Cell "
@@ -294,4 +301,5 @@ def create_app(config: SweepConfig, tasks: dict[str, Task], *, dialects: Dialect
         app.router.add_post(prefix + "/v1/chat/completions", backend.chat)
         app.router.add_get(prefix + "/v1/models", backend.models)
         app.router.add_post(prefix + "/v1/embeddings", backend.embeddings)
+    app.router.add_put(SCRIPTS_ROUTE, backend.test_scripts.put)
     return app
