@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+import pytest_hybrid_eval.analysis.charts as charts
 from pytest_hybrid_eval import __version__
-from pytest_hybrid_eval.analysis import charts
 from pytest_hybrid_eval.analysis.aggregate import aggregate, cell_table
 from pytest_hybrid_eval.analysis.comparisons import ALL_AGENTS, compare_strategies, comparisons_markdown
 from pytest_hybrid_eval.analysis.decision_matrix import decide, matrix_markdown
@@ -245,11 +245,13 @@ def _html(
         f"<!doctype html><html><head><meta charset='utf-8'><title>pytest-hybrid-eval report</title>"
         f"<style>{style}</style></head><body><h1>pytest-hybrid-eval report</h1>{warn}"
         f"{_md_to_html(matrix_md)}<h2>Charts</h2>{imgs}{_md_to_html(comps_md)}{_md_to_html(budget_md)}"
-        f"<h2>Power</h2><p>Per decision group, from its own tasks and seeds per task and the between-seed "
-        f"correlation estimated from its rows (1 when it cannot be): tasks needed to detect a drop from the "
-        f"best strategy's rate (two-sided 0.05, power 0.8, normal approximation), the smallest detectable "
-        f"drop, the power the actual interval achieves at that drop on simulated sweeps of this design, and "
-        f"the non-inferiority margin this design shows 80% of the time when strategies are equal.</p>"
+        f"<h2>Power</h2><p>Per decision group, from its own tasks and seeds per task, with task difficulty "
+        f"varying as estimated from its rows: the tasks a normal approximation says are needed to show a drop "
+        f"from the best strategy's rate at the decision rule's own one-sided level (alpha/(k-1), Bonferroni "
+        f"over the group's comparisons; power 0.8); the smallest drop that approximation calls detectable; "
+        f"the power the actual decision rule achieves at that drop on simulated sweeps of this design (equal "
+        f"arms drawn independently within each task); and the non-inferiority margin the rule shows 80% of "
+        f"the time when the strategies are truly equal.</p>"
         f"<table><tr>{power_head}</tr>{power_rows_html}</table>"
         f"<h2>Provenance</h2><pre>{html.escape(json.dumps(prov, indent=2, default=str))}</pre></body></html>"
     )
