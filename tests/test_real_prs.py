@@ -15,7 +15,7 @@ from pytest_hybrid_eval.sandbox.base import Sandbox
 from pytest_hybrid_eval.sandbox.bwrap import BwrapSandbox
 from pytest_hybrid_eval.sandbox.process import ProcessSandbox
 from pytest_hybrid_eval.sandbox.select import probe_bwrap
-from pytest_hybrid_eval.tasks import real_prs
+from pytest_hybrid_eval.tasks import real_prs, real_prs_verify
 from pytest_hybrid_eval.tasks.model import Task
 from pytest_hybrid_eval.tasks.validate import validate_task
 from pytest_hybrid_eval.workspace import prepare_workspace
@@ -104,7 +104,7 @@ def test_layout_is_a_normal_task(tasks: dict[str, Task], task_id: str) -> None:
     assert task.task_class == "real_prs" and task.family == inst.repo.split("/")[-1]
     assert task.editable == inst.editable
     assert not (task.public_dir / "tests").exists() and not (task.public_dir / ".git").exists()
-    touched = {p.removeprefix("tests/") for p in real_prs._touched_tests(inst)}
+    touched = {p.removeprefix("tests/") for p in real_prs_verify._touched_tests(inst)}
     assert {str(p.relative_to(task.hidden_dir)) for p in task.hidden_dir.rglob("*.py")} == touched
     for rel in task.editable:
         assert task.reference_files()[rel] != task.starting_files()[rel]
@@ -128,14 +128,14 @@ def test_each_instance_validates_and_honours_its_test_lists(
     task = tasks[task_id]
     inst = next(i for i in INSTANCES if i.task_id == task_id)
     assert validate_task(task, sandbox) == []  # reference passes, base and decoy fail, nothing leaks
-    assert real_prs.verify_instance(task, inst, sandbox) == []
+    assert real_prs_verify.verify_instance(task, inst, sandbox) == []
 
 
 def test_verify_catches_a_fail_to_pass_id_that_already_passes(tasks: dict[str, Task], sandbox: Sandbox) -> None:
     inst = INSTANCES[0]
     passing = inst.pass_to_pass[0]
     wrong = inst.model_copy(update={"fail_to_pass": [*inst.fail_to_pass, passing, "tests/test_nope.py::test_x"]})
-    assert real_prs.verify_instance(tasks[inst.task_id], wrong, sandbox) == [
+    assert real_prs_verify.verify_instance(tasks[inst.task_id], wrong, sandbox) == [
         f"FAIL_TO_PASS {passing} already passes at the base commit",
         "FAIL_TO_PASS tests/test_nope.py::test_x does not exist in the materialized tests",
     ]
@@ -143,10 +143,10 @@ def test_verify_catches_a_fail_to_pass_id_that_already_passes(tasks: dict[str, T
 
 def test_scored_nodeid_maps_touched_files_to_hidden_tests() -> None:
     inst = next(i for i in INSTANCES if i.task_id.startswith("tinyini"))
-    assert real_prs.scored_nodeid(inst, "tests/test_parser.py::test_x[a-b]") == "hidden_tests/test_parser.py::test_x[a-b]"
-    assert real_prs.scored_nodeid(inst, "tests/test_config.py::test_y") == "tests/test_config.py::test_y"
+    assert real_prs_verify.scored_nodeid(inst, "tests/test_parser.py::test_x[a-b]") == "hidden_tests/test_parser.py::test_x[a-b]"
+    assert real_prs_verify.scored_nodeid(inst, "tests/test_config.py::test_y") == "tests/test_config.py::test_y"
     with pytest.raises(TaskError, match="outside tests/"):
-        real_prs.scored_nodeid(inst, "src/test_z.py::test_z")
+        real_prs_verify.scored_nodeid(inst, "src/test_z.py::test_z")
 
 
 def test_rematerializes_only_when_the_record_changes(mirrors: Path, tasks: dict[str, Task], tmp_path: Path) -> None:
