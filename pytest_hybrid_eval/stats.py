@@ -1,4 +1,4 @@
-"""Statistics for small binary samples (ARCHITECTURE §8).
+"""Statistics for small binary samples (docs/ARCHITECTURE.md, "Statistics").
 
 Benchmark cells hold a handful of pass/fail outcomes, so a pass rate gets a Wilson or Jeffreys interval
 (both keep nominal coverage near 0 and 1, where a percentile bootstrap over a few 0/1 values collapses to

@@ -13,7 +13,7 @@ Why each part of the container spec (``container_spec``, public so tests can che
   meets ordinary permissions. The work dir is handed to that user for the run and given back afterwards.
 - ``pids_limit``, ``mem_limit`` (= ``memswap_limit``, so no swap), ``nano_cpus`` and rlimits for CPU
   seconds, file size, processes and open files. Explicit ulimits matter beyond hygiene: podman with the
-  runc runtime refuses to start a container whose inherited NPROC limit it cannot set (ARCHITECTURE §6).
+  runc runtime refuses to start a container whose inherited NPROC limit it cannot set (docs/ARCHITECTURE.md, "Sandboxes").
 - ``environment`` is exactly ``env`` (nothing from the harness), the image's own entry point is cleared.
 
 A wall timeout kills the container; the container is always removed. Output is streamed while the
