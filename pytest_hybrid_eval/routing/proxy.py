@@ -1,10 +1,10 @@
 """The routing proxy: an OpenAI-compatible endpoint that picks local or cloud for every call.
 
-The path carries everything it needs (secret, cell id, strategy; see ``routes``), so an agent only needs
-a base URL. One chat call goes: the request is checked (``validation``), a tier is decided
-(``decide``), the call is relayed to it (``relay``) or, for a verify-then-escalate decision, asked
-locally first (``escalation``); everything learned about it goes into exactly one CallRecord in the
-ledger (``calls``), which also charges its cloud cost to the budget.
+The path carries everything it needs (secret, cell id, strategy: see ``routes``; ``app`` mounts the
+handlers), so an agent only needs a base URL. One chat call goes: the request is checked
+(``validation``), a tier is decided (``decide``), the call is relayed to it (``relay``) or, for a
+verify-then-escalate decision, asked locally first (``escalation``); everything learned about it becomes
+exactly one CallRecord (``calls``) in the ledger, and its cloud cost is charged to the budget.
 """
 
 from __future__ import annotations

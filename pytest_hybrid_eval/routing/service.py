@@ -25,11 +25,12 @@ from aiohttp import web
 from pytest_hybrid_eval.backends import make_backends
 from pytest_hybrid_eval.config import ProxyConfig, SweepConfig
 from pytest_hybrid_eval.errors import HybridEvalError
+from pytest_hybrid_eval.routing.app import create_proxy_app
 from pytest_hybrid_eval.routing.budget import BudgetGuard
 from pytest_hybrid_eval.routing.connlimits import LimitedAppRunner
 from pytest_hybrid_eval.routing.ledger import Ledger
 from pytest_hybrid_eval.routing.recorder import replay_backends, wrap_for_recording
-from pytest_hybrid_eval.routing.routes import cell_usage_url, create_proxy_app
+from pytest_hybrid_eval.routing.routes import cell_usage_url
 from pytest_hybrid_eval.usage import CellUsage
 
 HOST = "127.0.0.1"
