@@ -168,7 +168,7 @@ def test_honest_reference_passes_both_scorers(square: Task, square_cases: Task, 
 #: attack -> the layer expected to catch it (or None: it beats the pytest scorer, see BEATS_PYTEST)
 PYTEST_CAUGHT = {
     "plugin_conftest_gc": "guard",  # class 1
-    "swallow_capture": "canary",  # class 2
+    "swallow_capture": "guard",  # class 2 (every _pytest.* module is watched: CaptureManager.item_capture)
     "pyc_plant": "digest",  # class 3
     "fake_junit": "canary",  # class 4
     "atexit_strip": "canary",  # class 5
@@ -179,29 +179,22 @@ PYTEST_CAUGHT = {
     "signal_prof": "canary",  # ... on a signal the guard does not watch
     "thread_rewrite": "canary",  # a thread acting after collection
     "del_at_shutdown": "canary",  # __del__ at interpreter shutdown
+    # beaten by the scorer before mutant canaries and the wider guard (issue 10, second round)
+    "swallow_capture_selective": "guard",  # every _pytest.* module is watched now (CaptureManager.item_capture)
+    "fake_junit_selective": "canary",  # the mutants live in the real modules: cut along with the real failures
+    "atexit_strip_selective": "canary",  # same
+    "rewrite_hook_instance": "guard",  # the __dict__ of every sys.meta_path entry is watched
+    "junitxml_open_shadow": "guard",  # additions are reported in every watched namespace
+    "sys_modules_fake": "guard",  # a test module's name must not wait in sys.modules before pytest imports it
+    "eq_always": "canary",  # class 7: the mutant `assert f(5) == <unguessable>` passes too
+    "eq_int_subclass": "canary",
+    "eq_str_subclass": "canary",
+    "eq_dict_subclass": "canary",
+    "frame_peek": "canary",  # the peeked constant is the mutant's unguessable one
 }
 
-_SELECTIVE = ("it spares the canaries (they never import the candidate's module), keeps the exit status "
-              "consistent with the forged report and the node ids intact, so no layer after the guard can see it")  # fmt: skip
-BEATS_PYTEST = {
-    "swallow_capture_selective": "guard does not watch _pytest.capture (CaptureManager.item_capture swallows "
-                                 "the exceptions of tests whose module uses sol); " + _SELECTIVE,
-    "fake_junit_selective": "a child pytest runs the real suite, the real tests' failures are cut from its report, "
-                            "which is copied over the real one before os._exit(1); " + _SELECTIVE,
-    "atexit_strip_selective": "atexit strips only the real tests' failures and exits 1; " + _SELECTIVE,
-    "rewrite_hook_instance": "exec_module replaced on the AssertionRewritingHook *instance* (sys.meta_path and "
-                             "every class unchanged) compiles the sol-using test modules without asserts; " + _SELECTIVE,
-    "junitxml_open_shadow": "a NEW global `open` added to _pytest.junitxml (the guard reports added names for "
-                            "builtins only) filters the report as it is written; " + _SELECTIVE,
-    "sys_modules_fake": "ready-made test modules (asserts removed) put in sys.modules under the names pytest "
-                        "imports them by; the guard only watches sys.modules entries of pytest/pluggy/os/json",
-    "eq_always": "class 7: `assert f(5) == 26` runs in the candidate's process against its object; no layer "
-                 "looks at values (canaries never call f)",
-    "eq_int_subclass": "class 7 (int subclass): same as eq_always",
-    "eq_str_subclass": "class 7 (str subclass): same as eq_always",
-    "eq_dict_subclass": "class 7 (dict subclass): same as eq_always",
-    "frame_peek": "f reads the expected constant from its caller's bytecode: in-process tests hand it the answer",
-}  # fmt: skip
+#: attacks that still beat the pytest scorer (kept as strict xfails naming the missed layer): none today
+BEATS_PYTEST: dict[str, str] = {}
 
 
 def _pytest_params() -> list:
@@ -237,17 +230,14 @@ def test_pytest_scorer_attack_unisolated(square: Task, name: str) -> None:
 # -- the same attacks (and the cases-specific ones) against the cases scorer ------------------------------
 
 CASES_ONLY = ["observations_forged", "encode_patched", "structure_rewritten"]
-BEATS_CASES = {
-    "observations_crash_scorer": "forged observation {'__int__': 'x'} makes compare._number raise; judge_case's "
-                                 "`except Exception` turns it into score_error ('a check ... crashed'), an "
-                                 "infrastructure error instead of a fail",
-    "infra_banner": "`bwrap: ...` written to the output pipe then exit 1: _infra_problem reads it as a sandbox "
-                    "that did not start (score_error)",
-}  # fmt: skip
+#: attacks that still beat the cases scorer: none today (observations_crash_scorer: a check that raises on the
+#: candidate's data is a failed case; infra_banner: "did not start" comes from bwrap's status pipe only)
+BEATS_CASES: dict[str, str] = {}
+CASES_CAUGHT_LATER = ["observations_crash_scorer", "infra_banner"]
 
 
 def _cases_params() -> list:
-    names = [*PYTEST_CAUGHT, *BEATS_PYTEST, *CASES_ONLY]
+    names = [*PYTEST_CAUGHT, *BEATS_PYTEST, *CASES_ONLY, *CASES_CAUGHT_LATER]
     params = [pytest.param(name, id=name) for name in names]
     params += [pytest.param(name, id=name, marks=beaten("beats the cases scorer: " + why))
                for name, why in BEATS_CASES.items()]  # fmt: skip
@@ -263,27 +253,99 @@ def test_cases_scorer_attack(square_cases: Task, name: str, kind: str) -> None:
     # the value cases decided it (the attack's f is wrong), or the structural check on the source as submitted
     if name == "structure_rewritten":
         assert res.reason is not None and "structure:" in res.reason and res.tests_passed == 4, res.reason
+    elif name == "infra_banner":
+        assert res.error is None and res.reason is not None and "exit 1" in res.reason, res.reason
     else:
         assert res.reason is not None and re.search(r"f_of_(five|minus_three|one|secret)", res.reason), res.reason
 
 
+def test_a_check_that_crashes_on_the_candidates_data_is_a_failed_case() -> None:
+    """Observations are the candidate's data: one that makes decoding or a task's check raise fails its case
+    (it does not become a scoring error); a check that does not exist is still the task's bug."""
+    from types import SimpleNamespace
+
+    from pytest_hybrid_eval.errors import TaskError
+    from pytest_hybrid_eval.scoring.cases import judge_guarded
+    from pytest_hybrid_eval.scoring.compare import decode, mismatch
+    from pytest_hybrid_eval.scoring.spec import CaseSpec
+
+    def fragile(observed):  # a check written for the reference's kind of data
+        return observed["value"] + 1 == 3
+
+    verdicts = SimpleNamespace(fragile=fragile)
+    spec = CaseSpec("c", 1, check="fragile")
+    assert judge_guarded(spec, {"case": "c", "obs": {"__dict__": [["value", 2]]}}, verdicts) is None
+    why = judge_guarded(spec, {"case": "c", "obs": {"__int__": "x"}}, verdicts)
+    assert why is not None and why.startswith("malformed observation"), why
+    assert mismatch(26, {"__int__": "x"}) is not None and decode({"__float__": ["x"]}) is None
+    with pytest.raises(TaskError):
+        judge_guarded(CaseSpec("c", 1, check="missing"), {"case": "c", "obs": 1}, verdicts)
+
+
 # -- turning a fail into an infrastructure error (score_error: retried, left out of "excluding infra") ------
 
-BEATS_INFRA_PYTEST = {
-    "infra_banner": "`bwrap: ...` on the output pipe + exit 1: read as 'sandbox did not start' (score_error)",
-    "infra_no_pytest": "'No module named pytest' anywhere in the output: read as 'pytest is not importable' "
-                       "(score_error) although pytest ran and the tests failed",
-    "infra_usage_exit": "os._exit(4) at import: read as 'pytest usage error' (score_error)",
+INFRA_PYTEST = {
+    "infra_banner": "`bwrap: ...` on the output pipe + exit 1: once read as 'sandbox did not start'",
+    "infra_no_pytest": "'No module named pytest' in the output while pytest ran: once read as 'pytest is not "
+                       "importable'",
+    "infra_usage_exit": "os._exit(4) at import: once read as 'pytest usage error'",
 }  # fmt: skip
 
 
 @needs_bwrap
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=beaten("pytest scorer: " + why)) for n, why in BEATS_INFRA_PYTEST.items()]
-)  # fmt: skip
+@pytest.mark.parametrize("name", list(INFRA_PYTEST))
 def test_pytest_scorer_infra_error_forgery(square: Task, name: str) -> None:
+    """Only bubblewrap's own status pipe says "did not start"; a missing pytest or a usage error after the
+    reference collected fine in the same sandbox is the candidate's doing: a plain fail."""
     res = PytestScorer().score(square, {"sol.py": attack(name)}, ctx(bwrap()))
     assert_fails(res, name)
+    assert res.error is None, res
+
+
+@needs_bwrap
+def test_a_sandbox_that_really_did_not_start_is_still_score_error(square: Task, square_cases: Task) -> None:
+    """The other side of the infra checks: bubblewrap failing to set up (a bind source that does not exist)
+    is an infrastructure error under both scorers, whatever the output says."""
+
+    class Broken(BwrapSandbox):
+        def build_argv(self, *args, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+            cmd = super().build_argv(*args, **kwargs)
+            cut = cmd.index("--")
+            return [*cmd[:cut], "--ro-bind", "/nonexistent-hybrid-eval-bind", "/x", *cmd[cut:]]
+
+    broken = Broken(hide=[SQUARE, SQUARE_CASES, REPO / "bench_suites"])
+    run = broken.run(["true"], Path(tempfile.mkdtemp(prefix="hybrid-nostart-")), LIMITS)
+    assert run.extra["started"] == "false" and "bwrap:" in run.output_tail, run
+    ok = bwrap().run([sys.executable, "-c", "print('bwrap: fake'); raise SystemExit(1)"],
+                     Path(tempfile.mkdtemp(prefix="hybrid-start-")), LIMITS)  # fmt: skip
+    assert (ok.extra["started"], ok.exit_code) == ("true", 1), ok
+    res = CasesScorer().score(square_cases, square_cases.reference_files(), ctx(broken))
+    assert (res.passed, res.error) == (False, "score_error") and "did not start" in (res.reason or ""), res
+    pytest_scorer._EXPECTED.clear()  # the reference collect must run (and fail) in the broken sandbox
+    res = PytestScorer().score(square, square.reference_files(), ctx(broken))
+    assert (res.passed, res.error) == (False, "score_error") and "did not start" in (res.reason or ""), res
+
+
+# -- the layers after the guard hold on their own ---------------------------------------------------------
+
+NOGUARD = FIXTURES / "forgery" / "noguard.py"
+#: attacks the guard catches first; with the guard replaced by a no-op, the canaries (or the exit status, the
+#: node ids, the digests) must still catch them
+GUARD_FIRST = [name for name, layer_ in PYTEST_CAUGHT.items() if layer_ == "guard"]
+
+
+@needs_bwrap
+@pytest.mark.parametrize("name", GUARD_FIRST)
+def test_pytest_scorer_attack_without_the_guard(square: Task, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutant canaries live in the real test modules, so even a forgery the guard misses cannot spare them."""
+    monkeypatch.setattr(pytest_scorer, "guardplugin", type("NoGuard", (), {"__file__": str(NOGUARD)}))
+    pytest_scorer._EXPECTED.clear()
+    try:
+        res = PytestScorer().score(square, {"sol.py": attack(name)}, ctx(bwrap()))
+    finally:
+        pytest_scorer._EXPECTED.clear()
+    assert_fails(res, f"{name} without the guard")
+    assert layer(res) not in ("guard", "verdict"), f"{name}: {layer(res)}: {res.reason}"
 
 
 # -- expected values are unreachable from the cases sandbox ----------------------------------------------

@@ -107,10 +107,11 @@ class _RunCgroups:
 
 
 def run_group(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, use_cgroup: bool = True,
-              quota_dir: Path | None = None) -> RawRun:
+              quota_dir: Path | None = None, pass_fds: tuple[int, ...] = ()) -> RawRun:
     """Run ``argv`` and always leave no process of its group (or cgroups) behind.
 
-    ``quota_dir`` (default ``cwd``) is the tree whose growth is capped at ``limits.disk_mb``.
+    ``quota_dir`` (default ``cwd``) is the tree whose growth is capped at ``limits.disk_mb``; ``pass_fds``
+    are inherited by the command (e.g. bubblewrap's status pipe), every other descriptor is closed.
     """
     cgs = _RunCgroups(limits, use_cgroup)
     quota = DiskQuota(quota_dir or cwd, limits.disk_mb)
@@ -130,6 +131,7 @@ def run_group(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, u
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
+            pass_fds=pass_fds,
             preexec_fn=lambda: _preexec(limits, procs_files),
         )
     except BaseException:

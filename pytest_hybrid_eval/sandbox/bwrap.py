@@ -23,6 +23,12 @@ tmpfs is sized: ``/tmp`` holds at most ``limits.file_mb``, ``/dev/shm`` ``limits
 mounts almost nothing, and ``/dev`` itself (bwrap's unsized tmpfs with the device nodes) is remounted
 read-only so nothing can be written there.
 
+Did the command start? bubblewrap writes, on a status pipe that the command never inherits
+(``--json-status-fd``), ``{"exit-code": N}`` once the command it set up has exited; a failure while
+setting up the sandbox (a mount, ``execvp``) leaves no such record. ``extra["started"]`` ("true"/"false")
+comes from that pipe only, never from the output, which the command can fill with any ``bwrap: ...``
+text it likes.
+
 Capabilities: bwrap started by root keeps *every* capability inside unless told otherwise, and with
 CAP_SYS_ADMIN a command can ``umount /root`` (uncovering the user's home) or ``mount -o remount,rw /``
 (writing host files). ``--cap-drop ALL`` is therefore always passed.
@@ -30,6 +36,9 @@ CAP_SYS_ADMIN a command can ``umount /root`` (uncovering the user's home) or ``m
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -75,6 +84,29 @@ def mount_plan(hide: list[Path], expose: list[Path], cwd: Path) -> list[str]:
         ops.append((len(p.parts), 1, ["--ro-bind", str(p), str(p)]))
     ops.append((len(cwd.parts), 2, ["--bind", str(cwd), str(cwd)]))
     return [arg for _, _, args in sorted(ops, key=lambda op: (op[0], op[1])) for arg in args]
+
+
+def _read_status(fd: int) -> list[dict]:
+    """The JSON records bubblewrap wrote on its status pipe (closes ``fd``; never blocks)."""
+    data = b""
+    try:
+        os.set_blocking(fd, False)
+        while len(data) < 65536:
+            try:
+                chunk = os.read(fd, 4096)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(fd)
+    records = []
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            if isinstance(rec := json.loads(line), dict):
+                records.append(rec)
+    return records
 
 
 class BwrapSandbox:
@@ -124,7 +156,7 @@ class BwrapSandbox:
 
     def build_argv(self, argv: list[str], cwd: Path, env: dict[str, str], allow_loopback: bool,
                    tmp_mb: int = Limits.file_mb, shm_mb: int = Limits.shm_mb,
-                   proxy_socket_dir: Path | None = None) -> list[str]:
+                   proxy_socket_dir: Path | None = None, status_fd: int | None = None) -> list[str]:
         """The full bwrap command line (public so tests and `hybrid-eval env` can show it).
 
         ``proxy_socket_dir`` (a host directory holding the bridge's unix socket) is bound read-only at
@@ -132,6 +164,8 @@ class BwrapSandbox:
         """
         cwd = Path(cwd).resolve()
         cmd = [self.bwrap, "--unshare-all"]
+        if status_fd is not None:
+            cmd += ["--json-status-fd", str(status_fd)]
         if allow_loopback:
             cmd.append("--share-net")
         cmd += ["--cap-drop", "ALL", "--die-with-parent", "--new-session", "--ro-bind", "/", "/",
@@ -165,10 +199,16 @@ class BwrapSandbox:
                 relay = [sys.executable, "-I", str(_PACKAGE_DIR / "sandbox" / "netrelay.py"),
                          str(PROXY_SOCKET_DIR / SOCKET_NAME), str(proxy_port), "--"]  # fmt: skip
                 argv = relay + list(argv)
-            cmd = self.build_argv(argv, cwd, run_env, allow_loopback, tmp_mb=limits.file_mb, shm_mb=limits.shm_mb,
-                                  proxy_socket_dir=bridge.dir if bridge else None)
-            # bwrap itself needs only PATH; the command's environment is passed with --setenv
-            raw = run_group(cmd, cwd, {"PATH": minimal_env(cwd)["PATH"]}, limits, use_cgroup=self.use_cgroup)
+            status_r, status_w = os.pipe()
+            try:
+                cmd = self.build_argv(argv, cwd, run_env, allow_loopback, tmp_mb=limits.file_mb, shm_mb=limits.shm_mb,
+                                      proxy_socket_dir=bridge.dir if bridge else None, status_fd=status_w)
+                # bwrap itself needs only PATH; the command's environment is passed with --setenv
+                raw = run_group(cmd, cwd, {"PATH": minimal_env(cwd)["PATH"]}, limits, use_cgroup=self.use_cgroup,
+                                pass_fds=(status_w,))
+            finally:
+                os.close(status_w)
+                status = _read_status(status_r)
         finally:
             if bridge is not None:
                 bridge.close()
@@ -182,6 +222,7 @@ class BwrapSandbox:
             signum = code - 128
             code = -signum
         result = classify(raw, signum, code)
+        result.extra["started"] = "true" if any("exit-code" in rec for rec in status) else "false"
         result.extra["network"] = "loopback+host" if allow_loopback else ("proxy-only" if bridge else "none")
         result.extra["exposed"] = ",".join(str(p) for p in self.exposed())
         return result

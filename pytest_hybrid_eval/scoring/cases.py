@@ -25,10 +25,11 @@ from types import ModuleType
 from typing import ClassVar
 
 from pytest_hybrid_eval.errors import TaskError
-from pytest_hybrid_eval.sandbox.base import Limits, SandboxResult
+from pytest_hybrid_eval.sandbox.base import Limits
 from pytest_hybrid_eval.scoring import casekit
 from pytest_hybrid_eval.scoring.base import ScoreContext, ScoreResult
 from pytest_hybrid_eval.scoring.compare import decode, mismatch
+from pytest_hybrid_eval.scoring.pytest_scorer import did_not_start
 from pytest_hybrid_eval.scoring.spec import CASES_FILE, VERDICTS_FILE, CaseSpec, read_cases
 from pytest_hybrid_eval.scoring.tree import CASES_DIR, overlay_candidate, purge_bytecode
 from pytest_hybrid_eval.tasks.model import Task
@@ -131,16 +132,25 @@ def judge_case(spec: CaseSpec, record: dict | None, verdicts: ModuleType | None,
     return str(outcome) if isinstance(outcome, str) else f"check {spec.check} failed"
 
 
+def judge_guarded(spec: CaseSpec, record: dict | None, verdicts: ModuleType | None,
+                  files: dict[str, str] | None = None) -> str | None:  # fmt: skip
+    """``judge_case``, where an observation that makes decoding or checking raise is a failed case.
+
+    Observations are the candidate's data: one crafted to crash ``compare`` or a task's check (``{"__int__":
+    "x"}``) must not turn its fail into a scoring error (which is retried and left out of the pass rate).
+    A ``TaskError`` (a check that does not exist) is the task's bug and still propagates.
+    """
+    try:
+        return judge_case(spec, record, verdicts, files)
+    except TaskError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any crash on the candidate's data is the candidate's fail
+        return f"malformed observation (checking it raised {type(exc).__name__}: {str(exc)[:150]})"
+
+
 def _last_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1][:300] if lines else ""
-
-
-def _infra_problem(res: SandboxResult) -> str | None:
-    out = res.output_tail
-    if res.exit_code == 1 and out.lstrip().startswith("bwrap:"):
-        return f"sandbox did not start: {out.strip().splitlines()[0]}"
-    return None
 
 
 class CasesScorer:
@@ -189,7 +199,7 @@ class CasesScorer:
                 res = sandbox.run(argv, tree, limits, env=env)
             except OSError as exc:
                 return result(False, 0, total, f"sandbox could not run the cases: {exc}", error=True, notes=notes)
-            if (infra := _infra_problem(res)) is not None:
+            if (infra := did_not_start(res)) is not None:  # bwrap's own status pipe, never the output
                 return result(False, 0, total, infra, error=True, hit=res.limit_hit, notes=notes)
             records, import_error, done = _read_observations(out)
         finally:
@@ -199,11 +209,9 @@ class CasesScorer:
             return result(False, 0, total, f"the candidate's code could not be imported: {last}",
                           hit=res.limit_hit, notes=notes)  # fmt: skip
         try:
-            failures = [(c.name, why) for c in spec.cases if (why := judge_case(c, records.get(c.name), verdicts, sources))]
+            failures = [(c.name, why) for c in spec.cases if (why := judge_guarded(c, records.get(c.name), verdicts, sources))]
         except TaskError as exc:
             return result(False, 0, total, str(exc), error=True, notes=notes)
-        except Exception as exc:  # noqa: BLE001 - a check function that crashes is the task's bug
-            return result(False, 0, total, f"a check of hidden/{VERDICTS_FILE} crashed: {exc!r}"[:500], error=True)
         n_pass = total - len(failures)
         if not failures:
             return result(True, n_pass, total, None, hit=res.limit_hit, notes=notes)

@@ -40,11 +40,14 @@ def _number(obs: object) -> float | int | None:
         return None
     if isinstance(obs, (int, float)):
         return obs
-    if isinstance(obs, dict) and len(obs) == 1:
-        if "__int__" in obs:
-            return int(obs["__int__"])
-        if "__float__" in obs:
-            return float(obs["__float__"])
+    if isinstance(obs, dict) and len(obs) == 1:  # the candidate's data: anything malformed is "not a number"
+        try:
+            if "__int__" in obs and isinstance(obs["__int__"], str):
+                return int(obs["__int__"])
+            if "__float__" in obs and isinstance(obs["__float__"], str):
+                return float(obs["__float__"])
+        except (ValueError, OverflowError):
+            return None
     return None
 
 

@@ -10,16 +10,19 @@ candidate's process, so it is defended in layers, and a pass needs every layer t
 2. A guard plugin (``guardplugin``), loaded before any candidate import, ends the run (exit 86) when
    pytest, pluggy, builtins, ``sys.modules``, import hooks, signal handlers or a test file change, or a
    plugin other than a pristine conftest registers.
-3. Canary tests (``canaries``) with random names must come back failed/errored; one that passes, or is
-   missing, makes the cell ``forged``.
+3. Canary tests (``canaries``): mutant clones of the real tests, appended to their own modules, with the
+   asserted expected values replaced by unguessable ones, plus a fixed canary module per test directory;
+   one that passes, or is missing, makes the cell ``forged``.
 4. The set of tests is known independently: a collect-only run with the *reference* solution in place
    (trusted code) lists every node id; the report must contain exactly those plus the canaries.
 5. The exit status must agree with the report: canaries fail, so a faithful run exits 1; exit 0 (an
    ``os._exit(0)`` after a fake report) is a forgery.
 6. Digests of every file under the test directories (caches included) before and after the run.
 
-Errors: a failure caused by the candidate (syntax error, import error, timeout, memory) is a plain FAIL
-with a reason; only infrastructure problems are ``score_error``; tampering is ``forged``.
+Errors: a failure caused by the candidate (syntax error, import error, timeout, memory, a missing pytest
+or a usage error once the reference collected fine) is a plain FAIL with a reason; ``score_error`` is
+only for what the candidate cannot fake: the sandbox reporting (on a channel the command never sees)
+that it did not start, or the reference's own collect-only failing. Tampering is ``forged``.
 """
 
 from __future__ import annotations
@@ -94,16 +97,29 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def _infra_problem(res: SandboxResult) -> str | None:
-    """A reason when the run failed before pytest could judge anything (not the candidate's fault)."""
+def did_not_start(res: SandboxResult) -> str | None:
+    """A reason when the sandbox itself failed to start the command, as the sandbox (not the output) says.
+
+    bubblewrap reports on a status pipe that the command never sees whether the command ran and exited
+    (``extra["started"]``); text on the output pipe is the candidate's to write and decides nothing.
+    """
+    if res.extra.get("started") != "false" or res.limit_hit is not None:
+        return None
+    lines = [ln.strip() for ln in res.output_tail.splitlines() if ln.strip()]
+    said = next((ln for ln in lines if ln.startswith("bwrap:")), lines[-1] if lines else "no output")
+    return f"sandbox did not start: {said[:300]}"
+
+
+def _collect_problem(res: SandboxResult) -> str:
+    """Why the collect-only of the *reference* (trusted code) produced no list: always the harness's problem."""
+    if started := did_not_start(res):
+        return started
     out = res.output_tail
-    if res.exit_code == 1 and out.lstrip().startswith("bwrap:"):
-        return f"sandbox did not start: {out.strip().splitlines()[0]}"
     if "No module named pytest" in out:
         return "pytest is not importable by the scoring interpreter"
     if res.exit_code == 4 and res.limit_hit is None:
         return f"pytest usage error: {_last_line(out)}"
-    return None
+    return f"exit {res.exit_code}, {res.limit_hit or 'no limit hit'}: {_last_line(out)}"
 
 
 _EXPECTED: dict[str, list[str]] = {}
@@ -128,7 +144,7 @@ def expected_nodeids(task: Task, sandbox: Sandbox, limits: Limits) -> list[str] 
         env = {**pytest_env(tree), "HYBRID_COLLECT_OUT": str(out)}
         res = sandbox.run(pytest_argv(tree, ["--collect-only"]), tree, limits, env=env)
         if not out.is_file():
-            why = _infra_problem(res) or f"exit {res.exit_code}, {res.limit_hit or 'no limit hit'}: {_last_line(res.output_tail)}"
+            why = _collect_problem(res)
             raise ScoreInfraError(f"collecting the reference solution of {task.id} failed ({why})")
         ids = json.loads(out.read_text(encoding="utf-8"))
     finally:
@@ -161,7 +177,7 @@ class PytestScorer:
         try:
             tree = root / "tree"
             notes = build_tree(task, files, tree)
-            canaries = canary_mod.plant(tree, test_dirs(tree))
+            canaries = canary_mod.plant(tree, test_dirs(tree), expected)
             report_path = tree / GUARD_DIR / REPORT_NAME
             tests_before = tree_digest(tree, (TESTS_DIR, HIDDEN_DIR))
             try:
@@ -181,7 +197,9 @@ class PytestScorer:
     def _verdict(res: SandboxResult, report_path: Path, expected: list[str] | None, canaries: canary_mod.Canaries,
                  timeout_s: float, result, notes: list[str]) -> ScoreResult:  # fmt: skip
         total = len(expected) if expected is not None else 0
-        if infra := _infra_problem(res):
+        # only the sandbox's own word makes this an infrastructure error: a missing pytest or a usage error
+        # (exit 4) after the reference's collect-only succeeded in the same sandbox is the candidate's doing
+        if infra := did_not_start(res):
             return result(False, 0, total, infra, "score_error", res.limit_hit, notes)
         if res.limit_hit == "wall":
             return result(False, 0, total, f"timeout: the tests did not finish within {timeout_s:g}s", None, "wall", notes)
@@ -203,8 +221,7 @@ class PytestScorer:
         if res.exit_code == 0:
             return result(False, 0, total, "forged: pytest exited 0 although the canary tests failed",
                           "forged", res.limit_hit, notes)  # fmt: skip
-        canary_keys = {junit_key(n) for n in canaries.expected}
-        outcomes = {k: v for k, v in report.outcomes.items() if k not in canary_keys}
+        outcomes = {k: v for k, v in report.outcomes.items() if not canaries.is_canary(k)}
         if expected is None:
             keys = list(outcomes)
             unexpected: list[tuple[str, str]] = []
