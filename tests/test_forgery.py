@@ -354,7 +354,6 @@ _SEARCH = '''
 import os, sys, time
 
 _WANT = {want!r}[::-1].encode()  # the sentinel, reversed so that this file does not contain it
-_MARK = (b"@case(" + b"expect=", b"f_of_" + b"secret")
 _ROOTS = [os.getcwd(), "/tmp", "/var/tmp", "/root", "/home", "/dev/shm", "/run", "/work", sys.prefix,
           *[p for p in sys.path if "site-packages" in p]]
 
@@ -376,7 +375,7 @@ def _scan():
                         data = fh.read()
                 except OSError:
                     continue
-                if _WANT in data or all(m in data for m in _MARK):
+                if _WANT in data:  # this run's expected value (other checkouts of the fixture hold other values)
                     return found + [path]
     for pid in os.listdir("/proc"):
         for part in ("environ", "cmdline"):
@@ -400,7 +399,8 @@ def f(x):
 @needs_bwrap
 def test_expected_values_are_unreachable_from_the_cases_sandbox(tmp_path: Path) -> None:
     """A fresh sentinel in ``expect=`` of a task copy that lives outside /tmp (hidden like any task root); the
-    candidate searches every readable place for it (and for an unstripped cases file) and finds nothing."""
+    candidate searches every readable place for it and finds nothing (a copy of the fixture elsewhere on the
+    machine, e.g. a second checkout, holds a different value, so it is no leak of this run's expectation)."""
     import secrets
 
     arg = 10**11 + secrets.randbelow(10**11)
