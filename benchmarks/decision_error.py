@@ -4,9 +4,11 @@ Two strategies, the cheaper one truly ``gap`` below the costlier (rates 0.8 − 
 heterogeneous (Beta with intra-task correlation ``--icc``), one or three seeds per task, and the two arms'
 draws either shared per (task, seed) — the scripted backend's paired runs — or independent given the task.
 Each simulated sweep goes through ``analysis.rule_check.simulated_choices``: the bounds and the choice
-``decision_matrix`` uses. "recommended" must stay ≤ 0.05 (the rule's level); "best" is how often the
-cheaper arm had the highest observed rate, which the earlier rule recommended untested. The rows with gap
-0 show the other side: how often equal strategies let the cheaper one be recommended (the rule's power).
+``decision_matrix`` uses. "recommended" (with evidence: shown non-inferior) must stay ≤ 0.05, the rule's
+level; "cheaper best" is how often the cheaper arm had the highest observed rate, when the group names it
+as its best point estimate with evidence false ("not enough evidence") — the earlier rule recommended it
+as if tested. The rows with gap 0 show the other side: how often equal strategies let the cheaper one be
+recommended with evidence (the rule's power).
 
     .venv/bin/python benchmarks/decision_error.py           # full table
     .venv/bin/python benchmarks/decision_error.py --quick   # few replicates, a smoke test
@@ -33,11 +35,12 @@ LEVEL = 0.05
 def measure(
     tasks: int, gap: float, seeds: int, shared: bool, reps: int, resamples: int, icc: float, seed: int
 ) -> tuple[float, float]:
-    """(share of sweeps recommending the cheaper arm, share where it had the best observed rate)."""
+    """(share of sweeps recommending the cheaper arm *with evidence*, share where it had the best observed
+    rate — then it is named as the unbacked best point estimate, with evidence false)."""
     rng = np.random.default_rng([seed, tasks, int(gap * 100), seeds, int(shared)])
     x = simulate_arms((COSTLY_RATE - gap, COSTLY_RATE), tasks, seeds, reps, icc, rng, shared)
     choices = simulated_choices(x, (0.0, 1.0), MARGIN, resamples, rng)
-    rec = float(np.mean([c.recommended == "0" for c in choices]))
+    rec = float(np.mean([c.recommended == "0" and c.evidence for c in choices]))
     best = float(np.mean([c.best == "0" for c in choices]))
     return rec, best
 

@@ -63,9 +63,9 @@ def test_equal_skill_on_16_tasks_is_not_enough_evidence(tmp_path: Path) -> None:
     for agent in ("a1", "a2", "(all agents)"):
         d = _decision(out, agent)
         # equal skills, but 16 tasks cannot show any route within 5 points of another: the cheapest is
-        # recommended only with that evidence, and here the rule says it has none
+        # recommended only with that evidence; here the rule says it has none and names the best estimate
         assert d["evidence"] is False and d["reason"].startswith("Not enough evidence"), d["reason"]
-        assert d["recommended"] != "always-local"
+        assert d["recommended"] == d["best"]
     assert not any(c["significant"] for c in json.loads((out / "comparisons.json").read_text()))
 
 

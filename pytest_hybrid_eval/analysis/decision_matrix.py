@@ -4,8 +4,8 @@
 then recommended the cheapest arm even 60 points below the best. The rule is ``analysis.recommend``: a
 strategy is recommended only if the one-sided lower bound of its paired difference is above −margin
 (``analysis.margin``) against every costlier strategy and the best point estimate, the bounds Bonferroni-
-adjusted over the group; otherwise the group says there is not enough evidence, pays for quality (the best
-point estimate, or the best costlier strategy when the best is a cheaper one), sets ``evidence`` false,
+adjusted over the group; otherwise the group says there is not enough evidence, recommends the best point
+estimate (labelled as such: it is not backed by a test), sets ``evidence`` false,
 and states the smallest drop it could rule out and roughly how many tasks it would take. The bound is
 ``clustered.diff_intervals``: clustered by task, and open when no pair differs.
 """
@@ -201,17 +201,12 @@ def _reason(choice: Choice, rows: list[dict[str, Any]], margin: float, conf: flo
             f"{prefix}{desc(best)} has the best pass rate and every cheaper strategy is shown worse: the upper "
             f"bound of (cheaper − {best['strategy']}) is at most {worst:+.3f} < 0 at the same level."
         )
-    text = f"{prefix}Not enough evidence to pick a cheaper strategy: "
-    if rec is best:
-        text += f"recommending the best point estimate {desc(best)}."
-        candidates = [r for r in rows if r["cost_mean"] < best["cost_mean"] and r["strategy"] != best["strategy"]]
-    else:
-        text += (
-            f"the best point estimate {desc(best)} is not shown within {margin:.0%} of every costlier strategy, "
-            f"so the rule pays for quality: recommending {desc(rec)}, the best point estimate among the "
-            "costlier strategies."
-        )
-        candidates = [best]
+    text = f"{prefix}Not enough evidence to pick a cheaper strategy: recommending the best point estimate {desc(rec)}"
+    candidates = [r for r in rows if r["cost_mean"] < best["cost_mean"] and r["strategy"] != best["strategy"]]
+    if any(r["cost_mean"] > best["cost_mean"] for r in rows):
+        text += f", which is itself not shown within {margin:.0%} of every costlier strategy"
+        candidates = candidates or [best]
+    text += "."
     tested = [r for r in candidates if r["lower_bound"] is not None]
     if not tested:
         return text + " The cheaper strategies share no (task, seed) pairs with their references, so none was tested."
@@ -247,8 +242,8 @@ def matrix_markdown(
         f"Recommended = the cheapest strategy shown non-inferior to every costlier strategy and to the best "
         f"point estimate: the one-sided lower bound of each paired difference (task-clustered, Bonferroni "
         f"over the group) is above −{margin:.2f}. Otherwise there is not enough evidence (evidence: no) and "
-        "the rule pays for quality: the best point estimate, or the best of the costlier strategies when the "
-        "best is a cheaper one. The lower-bound column shows the binding bound and what it is against.",
+        "the best point estimate is named, unbacked. The lower-bound column shows the binding bound and "
+        "what it is against.",
     ]
     for d in decisions:
         title = ", ".join(f"{k} = {d[k]}" for k in label_keys)
