@@ -20,11 +20,10 @@ from pytest_hybrid_eval.cells import Cell
 from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.results import Provenance, Row, RowCalls, RowTokens
 from pytest_hybrid_eval.routing.routes import cell_url
-from pytest_hybrid_eval.routing.service import fetch_usage
+from pytest_hybrid_eval.routing.service import calls_after, fetch_usage
 from pytest_hybrid_eval.sandbox.base import Sandbox
 from pytest_hybrid_eval.sandbox.select import limits_from_config
-from pytest_hybrid_eval.scoring.base import ScoreContext
-from pytest_hybrid_eval.scoring.registry import score, scorer_name
+from pytest_hybrid_eval.scoring.registry import cell_context, score, scorer_name
 from pytest_hybrid_eval.scoring.review import JudgeScorer
 from pytest_hybrid_eval.store.evidence import keep_evidence
 from pytest_hybrid_eval.store.layout import SweepDir
@@ -95,12 +94,10 @@ def _run(cell: Cell, task: Task, rt: CellRuntime, tmp: Path, started: datetime, 
     _keep_evidence(rt, cell, edits, result)
     usage = fetch_usage(rt.proxy_url, cell.id)  # the agent's routed calls, before a judge adds its own
     ts = time.perf_counter()
-    test_s = cfg.timeouts.test_s or task.test_timeout_s
-    sctx = ScoreContext(sandbox=rt.sandbox, timeout_s=test_s, limits=limits_from_config(cfg.sandbox, wall_s=test_s),
-                        proxy_url=rt.proxy_url, cell_id=cell.id)
+    sctx = cell_context(cfg, task, rt.sandbox, proxy_url=rt.proxy_url, cell_id=cell.id)
     sc = score(task, edits, sctx, cfg.scoring.review_scorer)
     score_ms = (time.perf_counter() - ts) * 1000
-    scoring_calls = _scoring_calls(rt, cell, usage) if sc.scorer == JudgeScorer.name else []
+    scoring_calls = calls_after(rt.proxy_url, cell.id, usage) if sc.scorer == JudgeScorer.name else []
 
     error, reason = "none", sc.reason
     refused = [c for c in usage.calls if c.error == "budget_exhausted"]
@@ -117,12 +114,6 @@ def _run(cell: Cell, task: Task, rt: CellRuntime, tmp: Path, started: datetime, 
     return _row(cell, task, rt, started, t0, passed=passed, error=error, reason=reason,
                 tests=(sc.tests_passed, sc.tests_total), usage=usage, agent=(result, version),
                 agent_ms=agent_ms, score_ms=score_ms, scorer=sc.scorer, scoring_calls=scoring_calls)
-
-
-def _scoring_calls(rt: CellRuntime, cell: Cell, before: CellUsage) -> list[CallRecord]:
-    """The calls the LLM judge made through the proxy for this cell: everything after the agent's."""
-    seen = {c.call_index for c in before.calls}
-    return [c for c in fetch_usage(rt.proxy_url, cell.id).calls if c.call_index not in seen]
 
 
 def _keep_evidence(rt: CellRuntime, cell: Cell, edits: dict[str, str | None], result: AgentResult) -> None:
@@ -145,7 +136,7 @@ def _row(cell: Cell, task: Task, rt: CellRuntime, started: datetime, t0: float, 
         difficulty=task.difficulty, agent=cell.agent, strategy=cell.strategy, seed=cell.seed, passed=passed,
         tests_passed=tests[0], tests_total=tests[1], error=error, reason=reason,
         scorer=scorer or scorer_name(task, rt.config.scoring.review_scorer),
-        tokens=RowTokens(local=usage.local, cloud=usage.cloud, aux=usage.aux, scoring=_sum(scoring_calls or [])),
+        tokens=RowTokens(local=usage.local, cloud=usage.cloud, aux=usage.aux, scoring=TokenCounts.sum_of(c.usage for c in scoring_calls or [])),
         calls=RowCalls(local=usage.local_calls, cloud=usage.cloud_calls, aux=usage.aux_calls,
                        failed=usage.failed_calls, records=usage.calls, scoring=len(scoring_calls or []),
                        scoring_records=scoring_calls or []),
@@ -153,13 +144,6 @@ def _row(cell: Cell, task: Task, rt: CellRuntime, started: datetime, t0: float, 
         agent_turns=agent[0].turns if agent else 0, agent_extra=dict(agent[0].extra) if agent else {},
         provenance=prov, started_at=started, finished_at=_now(),
     )
-
-
-def _sum(calls: list[CallRecord]) -> TokenCounts:
-    total = TokenCounts()
-    for c in calls:
-        total.add(c.usage)
-    return total
 
 
 def _usage_or_empty(rt: CellRuntime, cell: Cell) -> CellUsage:

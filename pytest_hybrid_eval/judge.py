@@ -376,9 +376,7 @@ def judge_review(task: Task, review_text: str, proxy_url: str, cell_id: str, *, 
             outcomes.append(outcome)
             answers.append(parsed)
     score, passed, verdicts = combine(items, answers, rubric.pass_threshold)
-    usage = TokenCounts()
-    for o in outcomes:
-        usage.add(o.usage)
+    usage = TokenCounts.sum_of(o.usage for o in outcomes)
     failed = [f"{o.order}: {o.error}" for o in outcomes if not o.ok]
     error = "judge failed in " + "; ".join(failed) if failed else None
     return JudgeResult(score, passed and error is None, verdicts, tuple(outcomes), usage, error,

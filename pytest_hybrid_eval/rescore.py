@@ -26,14 +26,14 @@ from pytest_hybrid_eval.config import SweepConfig
 from pytest_hybrid_eval.errors import HybridEvalError, TaskError
 from pytest_hybrid_eval.results import Row
 from pytest_hybrid_eval.sandbox.base import Sandbox
-from pytest_hybrid_eval.scoring.base import ScoreContext, ScoreResult
-from pytest_hybrid_eval.scoring.registry import score, scorer_name
+from pytest_hybrid_eval.scoring.base import ScoreResult
+from pytest_hybrid_eval.scoring.registry import cell_context, score, scorer_name
 from pytest_hybrid_eval.store.evidence import read_evidence
 from pytest_hybrid_eval.store.layout import REJUDGED, RESCORED, SweepDir
 from pytest_hybrid_eval.store.record import SweepRecord, read_record
 from pytest_hybrid_eval.store.rows import RowWriter, read_rows
 from pytest_hybrid_eval.tasks.model import Task
-from pytest_hybrid_eval.usage import CallRecord
+from pytest_hybrid_eval.usage import CallRecord, TokenCounts
 
 RESCORE_NOTE = "rescored from evidence"
 REJUDGE_NOTE = "rejudged from evidence"
@@ -153,9 +153,7 @@ def rescored_row(old: Row, sc: ScoreResult, scorer: str, note: str, sandbox: San
         update["provenance"] = old.provenance.model_copy(
             update={"sandbox_kind": sandbox.kind, "sandbox_isolated": sandbox.isolated})
     if extra_calls:  # the judge's calls: a cost of scoring, kept apart from the routed calls
-        scoring = old.tokens.scoring.model_copy()
-        for rec in extra_calls:
-            scoring.add(rec.usage)
+        scoring = TokenCounts.sum_of([old.tokens.scoring, *(rec.usage for rec in extra_calls)])
         update["tokens"] = old.tokens.model_copy(update={"scoring": scoring})
         update["calls"] = old.calls.model_copy(update={
             "scoring": old.calls.scoring + len(extra_calls),
@@ -176,7 +174,7 @@ def _rows_and_tasks(sweep: SweepDir, roots: list[str] | None) -> tuple[SweepConf
 def rescore_sweep(out_dir: Path | str, new_file: Path | str | None = None, roots: list[str] | None = None,
                   sandbox: Sandbox | None = None) -> Outcome:
     """Score every cell of the sweep again from its evidence with the current task files; see module doc."""
-    from pytest_hybrid_eval.sandbox.select import limits_from_config, make_sandbox
+    from pytest_hybrid_eval.sandbox.select import make_sandbox
 
     out_dir = Path(out_dir)
     sweep = SweepDir(out_dir)
@@ -198,9 +196,7 @@ def rescore_sweep(out_dir: Path | str, new_file: Path | str | None = None, roots
         if files is None:
             outcome.missing_evidence.append(old.cell_id)
             continue
-        test_s = config.timeouts.test_s or task.test_timeout_s
-        ctx = ScoreContext(sandbox=sandbox, timeout_s=test_s, limits=limits_from_config(config.sandbox, wall_s=test_s))
-        sc = score(task, files, ctx)  # rubric for reviews: the judge re-runs only through rejudge
+        sc = score(task, files, cell_context(config, task, sandbox))  # rubric for reviews: the judge re-runs only through rejudge
         row = rescored_row(old, sc, sc.scorer, RESCORE_NOTE, sandbox)
         writer.append(row)
         outcome.rows.append(row)
@@ -225,7 +221,7 @@ def rejudge_sweep(out_dir: Path | str, proxy_url: str | None = None, new_file: P
     Without ``proxy_url`` the sweep's own services are started (the scripted backend when the sweep was
     scripted, else its configured live backends) and stopped at the end.
     """
-    from pytest_hybrid_eval.routing.service import fetch_usage, start_services
+    from pytest_hybrid_eval.routing.service import calls_after, fetch_usage, start_services
 
     sweep = SweepDir(out_dir)
     config, rows, paths, tasks = _rows_and_tasks(sweep, roots)
@@ -252,12 +248,11 @@ def rejudge_sweep(out_dir: Path | str, proxy_url: str | None = None, new_file: P
             if files is None:
                 outcome.missing_evidence.append(old.cell_id)
                 continue
-            before = {c.call_index for c in fetch_usage(proxy_url, old.cell_id).calls}
-            ctx = ScoreContext(sandbox=None, timeout_s=config.timeouts.test_s or task.test_timeout_s,
-                               proxy_url=proxy_url, cell_id=old.cell_id)
+            before = fetch_usage(proxy_url, old.cell_id)
+            ctx = cell_context(config, task, None, proxy_url=proxy_url, cell_id=old.cell_id)
             sc = score(task, files, ctx, review_scorer="llm-judge")
             judge_calls = [c.model_copy(update={"features": {**c.features, "judge": True}})
-                           for c in fetch_usage(proxy_url, old.cell_id).calls if c.call_index not in before]
+                           for c in calls_after(proxy_url, old.cell_id, before)]
             row = rescored_row(old, sc, sc.scorer, REJUDGE_NOTE, extra_calls=judge_calls)
             writer.append(row)
             outcome.rows.append(row)

@@ -9,6 +9,7 @@ these are pydantic models with a JSON round trip, not in-memory objects.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +36,14 @@ class TokenCounts(BaseModel):
     @property
     def total(self) -> int:
         return self.prompt + self.completion
+
+    @classmethod
+    def sum_of(cls, usages: Iterable[TokenCounts]) -> TokenCounts:
+        """The counts of several calls added up (a new object; the inputs are left alone)."""
+        total = cls()
+        for usage in usages:
+            total.add(usage)
+        return total
 
 
 class AuxCall(BaseModel):

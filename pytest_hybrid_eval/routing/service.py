@@ -31,7 +31,7 @@ from pytest_hybrid_eval.routing.connlimits import LimitedAppRunner
 from pytest_hybrid_eval.routing.ledger import Ledger
 from pytest_hybrid_eval.routing.recorder import replay_backends, wrap_for_recording
 from pytest_hybrid_eval.routing.routes import cell_usage_url
-from pytest_hybrid_eval.usage import CellUsage
+from pytest_hybrid_eval.usage import CallRecord, CellUsage
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 10.0
@@ -186,3 +186,10 @@ def fetch_usage(proxy_url: str, cell_id: str, timeout: float = 10) -> CellUsage:
     if resp.status_code != 200:
         raise HybridEvalError(f"the routing proxy answered {resp.status_code} for the usage of cell {cell_id!r}")
     return CellUsage.model_validate_json(resp.content)
+
+
+def calls_after(proxy_url: str, cell_id: str, before: CellUsage) -> list[CallRecord]:
+    """The calls booked on ``cell_id`` since ``before`` was read: a scorer's own calls (the LLM judge's),
+    which are scoring cost and must be kept apart from the routed calls of the agent."""
+    seen = {c.call_index for c in before.calls}
+    return [c for c in fetch_usage(proxy_url, cell_id).calls if c.call_index not in seen]

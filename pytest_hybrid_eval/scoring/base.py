@@ -36,6 +36,12 @@ class ScoreResult:
     scorer: str = "pytest"
 
 
+def last_line(text: str) -> str:
+    """The last non-blank line of a run's output (capped), for one-line reasons."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else ""
+
+
 class ScoreInfraError(Exception):
     """Scoring could not be carried out for reasons that are not the candidate's fault."""
 

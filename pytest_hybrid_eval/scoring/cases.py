@@ -27,7 +27,7 @@ from typing import ClassVar
 from pytest_hybrid_eval.errors import TaskError
 from pytest_hybrid_eval.sandbox.base import Limits
 from pytest_hybrid_eval.scoring import casekit
-from pytest_hybrid_eval.scoring.base import ScoreContext, ScoreResult
+from pytest_hybrid_eval.scoring.base import ScoreContext, ScoreResult, last_line
 from pytest_hybrid_eval.scoring.compare import decode, mismatch
 from pytest_hybrid_eval.scoring.pytest_scorer import did_not_start
 from pytest_hybrid_eval.scoring.spec import CASES_FILE, VERDICTS_FILE, CaseSpec, read_cases
@@ -148,11 +148,6 @@ def judge_guarded(spec: CaseSpec, record: dict | None, verdicts: ModuleType | No
         return f"malformed observation (checking it raised {type(exc).__name__}: {str(exc)[:150]})"
 
 
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else ""
-
-
 class CasesScorer:
     """Out-of-process comparison of plain data; see the module docstring."""
 
@@ -205,7 +200,7 @@ class CasesScorer:
         finally:
             shutil.rmtree(root, ignore_errors=True)
         if import_error is not None:
-            last = _last_line(import_error)
+            last = last_line(import_error)
             return result(False, 0, total, f"the candidate's code could not be imported: {last}",
                           hit=res.limit_hit, notes=notes)  # fmt: skip
         try:
@@ -217,6 +212,6 @@ class CasesScorer:
             return result(True, n_pass, total, None, hit=res.limit_hit, notes=notes)
         reason = f"{len(failures)} of {total} cases failed: " + "; ".join(f"{n}: {w}" for n, w in failures[:3])
         if not done:
-            stop = f"{res.limit_hit} limit hit" if res.limit_hit else f"exit {res.exit_code}: {_last_line(res.output_tail)}"
+            stop = f"{res.limit_hit} limit hit" if res.limit_hit else f"exit {res.exit_code}: {last_line(res.output_tail)}"
             reason += f" (the run stopped early: {stop})"
         return result(False, n_pass, total, reason[:2000], hit=res.limit_hit, notes=notes)

@@ -42,7 +42,13 @@ from pytest_hybrid_eval.errors import HybridEvalError
 from pytest_hybrid_eval.sandbox.base import Limits, Sandbox, SandboxResult
 from pytest_hybrid_eval.scoring import canaries as canary_mod
 from pytest_hybrid_eval.scoring import guardplugin
-from pytest_hybrid_eval.scoring.base import ScoreContext, ScoreErrorKind, ScoreInfraError, ScoreResult
+from pytest_hybrid_eval.scoring.base import (
+    ScoreContext,
+    ScoreErrorKind,
+    ScoreInfraError,
+    ScoreResult,
+    last_line,
+)
 from pytest_hybrid_eval.scoring.junit import junit_key, parse_junit
 from pytest_hybrid_eval.scoring.tree import (
     GUARD_DIR,
@@ -92,11 +98,6 @@ def pytest_argv(tree: Path, extra: list[str]) -> list[str]:
             "--import-mode=importlib", "--tb=short", *extra, *test_dirs(tree)]  # fmt: skip
 
 
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else ""
-
-
 def did_not_start(res: SandboxResult) -> str | None:
     """A reason when the sandbox itself failed to start the command, as the sandbox (not the output) says.
 
@@ -118,8 +119,8 @@ def _collect_problem(res: SandboxResult) -> str:
     if "No module named pytest" in out:
         return "pytest is not importable by the scoring interpreter"
     if res.exit_code == 4 and res.limit_hit is None:
-        return f"pytest usage error: {_last_line(out)}"
-    return f"exit {res.exit_code}, {res.limit_hit or 'no limit hit'}: {_last_line(out)}"
+        return f"pytest usage error: {last_line(out)}"
+    return f"exit {res.exit_code}, {res.limit_hit or 'no limit hit'}: {last_line(out)}"
 
 
 _EXPECTED: dict[str, list[str]] = {}
@@ -212,7 +213,7 @@ class PytestScorer:
             limit = f" ({res.limit_hit} limit hit)" if res.limit_hit else ""
             what = "no test report" if isinstance(exc, OSError) else "unreadable test report"
             return result(False, 0, total, f"{what}: pytest exited with code {res.exit_code}{limit}: "
-                          f"{_last_line(res.output_tail)}", None, res.limit_hit, notes)  # fmt: skip
+                          f"{last_line(res.output_tail)}", None, res.limit_hit, notes)  # fmt: skip
         if report.collection_errors:  # pytest stopped before running anything, canaries included: a plain fail
             return result(False, 0, total, "collection error (the candidate's code could not be imported): "
                           + "; ".join(report.collection_errors[:3]), None, res.limit_hit, notes)  # fmt: skip
